@@ -1,0 +1,166 @@
+package tensor
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+)
+
+// BLASEnv is the environment variable that forces a matrix-product backend:
+// "openblas" (fail if it cannot be loaded), "go" (pure Go), or empty for
+// automatic choice (OpenBLAS when libopenblas.so.0 is present).
+const BLASEnv = "AUTODIDACT_BLAS"
+
+// gemmFunc is a serial row-major single-precision GEMM:
+// C = alpha*op(A)*op(B) + beta*C, where op(X) is X or its transpose.
+type gemmFunc func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+
+var (
+	backendName = "pure Go"
+	serialGemm  gemmFunc = gemmGo
+	backendErr  error
+)
+
+func init() {
+	choice := strings.ToLower(strings.TrimSpace(os.Getenv(BLASEnv)))
+	if err := UseBackend(choice); err != nil {
+		backendErr = err
+		fmt.Fprintf(os.Stderr, "autodidact: %v; using pure Go matrix products\n", err)
+		_ = UseBackend("go")
+	}
+}
+
+// UseBackend selects the matrix-product backend: "openblas", "go", or ""
+// (OpenBLAS if it loads, else pure Go). It must not be called while a kernel
+// runs.
+func UseBackend(name string) error {
+	switch name {
+	case "go", "purego", "pure-go":
+		backendName, serialGemm = "pure Go", gemmGo
+		return nil
+	case "openblas":
+		ob, err := loadOpenBLAS()
+		if err != nil {
+			return fmt.Errorf("%s=openblas: %w", BLASEnv, err)
+		}
+		backendName, serialGemm = ob.version, ob.gemm
+		return nil
+	case "", "auto":
+		if ob, err := loadOpenBLAS(); err == nil {
+			backendName, serialGemm = ob.version, ob.gemm
+		} else {
+			backendName, serialGemm = "pure Go", gemmGo
+		}
+		return nil
+	}
+	return fmt.Errorf("%s=%q: want openblas, go or empty", BLASEnv, name)
+}
+
+// Backend names the matrix-product backend in use, e.g. "OpenBLAS 0.3.21" or
+// "pure Go". Print it once as "BLAS: <name>".
+func Backend() string { return backendName }
+
+// checkGemm panics with a message naming the operand if a slice is too short
+// for the shape asked for. Shape errors are programming errors inside the
+// engine; layers validate user input before they reach a kernel.
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	need := func(name string, rows, cols, ld, have int) {
+		if rows == 0 || cols == 0 {
+			return
+		}
+		if ld < cols {
+			panic(fmt.Sprintf("tensor.Gemm: %s has leading dimension %d < %d columns", name, ld, cols))
+		}
+		if want := (rows-1)*ld + cols; have < want {
+			panic(fmt.Sprintf("tensor.Gemm: %s is %dx%d (ld %d) and needs %d elements, has %d", name, rows, cols, ld, want, have))
+		}
+	}
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("tensor.Gemm: negative shape m=%d n=%d k=%d", m, n, k))
+	}
+	if transA {
+		need("A", k, m, lda, len(a))
+	} else {
+		need("A", m, k, lda, len(a))
+	}
+	if transB {
+		need("B", n, k, ldb, len(b))
+	} else {
+		need("B", k, n, ldb, len(b))
+	}
+	need("C", m, n, ldc, len(c))
+}
+
+// GemmSerial computes C = alpha*op(A)*op(B) + beta*C on the calling
+// goroutine. Matrices are row-major; op(A) is m×k, op(B) is k×n, C is m×n.
+// With beta == 0, C is overwritten (NaNs in C do not propagate).
+func GemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	serialGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmSplit runs one GEMM as independent blocks of rows (or columns) of C.
+type gemmSplit struct {
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+	byRows         bool
+}
+
+func (g *gemmSplit) Range(lo, hi int) {
+	if g.byRows {
+		a := g.a
+		if g.transA {
+			a = a[lo:]
+		} else {
+			a = a[lo*g.lda:]
+		}
+		serialGemm(g.transA, g.transB, hi-lo, g.n, g.k, g.alpha, a, g.lda, g.b, g.ldb, g.beta, g.c[lo*g.ldc:], g.ldc)
+		return
+	}
+	// Columns are split in blocks of 16 so each worker's stores stay apart.
+	lo *= 16
+	hi *= 16
+	if hi > g.n {
+		hi = g.n
+	}
+	b := g.b
+	if g.transB {
+		b = b[lo*g.ldb:]
+	} else {
+		b = b[lo:]
+	}
+	serialGemm(g.transA, g.transB, g.m, hi-lo, g.k, g.alpha, g.a, g.lda, b, g.ldb, g.beta, g.c[lo:], g.ldc)
+}
+
+var splitPool = sync.Pool{New: func() any { return new(gemmSplit) }}
+
+// Gemm is GemmSerial parallelised over Threads() workers by splitting C into
+// blocks of rows (or of columns when C is wide). Each element of C is
+// computed by one serial call over the whole k dimension.
+func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if Threads() == 1 || m*n*k < 1<<18 {
+		serialGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	g := splitPool.Get().(*gemmSplit)
+	*g = gemmSplit{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, byRows: m >= n}
+	if g.byRows {
+		For(m, 16, g)
+	} else {
+		For((n+15)/16, 1, g)
+	}
+	*g = gemmSplit{}
+	splitPool.Put(g)
+}

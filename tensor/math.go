@@ -1,0 +1,90 @@
+package tensor
+
+import "math"
+
+// Exp is a float32 exponential accurate to about 2 ulp, several times faster
+// than math.Exp. Every softmax in the engine (training and sampling) uses it,
+// so recorded and recomputed log-probabilities agree.
+//
+// exp(x) = 2^n * exp(r) with n = round(x / ln 2) and |r| <= ln2 / 2; exp(r)
+// is a degree-6 Taylor polynomial in r evaluated by Horner's rule.
+func Exp(x float32) float32 {
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693359375
+		ln2lo = -2.12194440e-4
+	)
+	if x > 88.72283 {
+		return float32(math.Inf(1))
+	}
+	if x < -87.33654 {
+		return 0
+	}
+	if x != x {
+		return x
+	}
+	n := float32(math.Floor(float64(x*log2e + 0.5)))
+	r := x - n*ln2hi - n*ln2lo
+	p := float32(1.0 / 720)
+	p = p*r + 1.0/120
+	p = p*r + 1.0/24
+	p = p*r + 1.0/6
+	p = p*r + 0.5
+	p = p*r + 1
+	p = p*r + 1
+	e := int32(n)
+	switch {
+	case e > 127: // 2^128 overflows the exponent field: scale in two steps
+		return p * math.Float32frombits(uint32(e+126)<<23) * 2
+	case e < -126: // below the normal range
+		return p * math.Float32frombits(uint32(e+128)<<23) * 0.25
+	}
+	return p * math.Float32frombits(uint32(e+127)<<23)
+}
+
+// Softmax writes the softmax of x into p (which may alias x) and returns the
+// log of the normaliser, log(sum exp(x)), so that log p_i = x_i - lse.
+func Softmax(p, x []float32) (lse float32) {
+	mx := float32(math.Inf(-1))
+	for _, v := range x {
+		if v > mx {
+			mx = v
+		}
+	}
+	var sum float32
+	for i, v := range x {
+		e := Exp(v - mx)
+		p[i] = e
+		sum += e
+	}
+	inv := 1 / sum
+	for i := range x[:len(p)] {
+		p[i] *= inv
+	}
+	return mx + float32(math.Log(float64(sum)))
+}
+
+// Dot returns sum_i a[i]*b[i] with four independent accumulators.
+func Dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// Axpy sets y += alpha*x.
+func Axpy(alpha float32, x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += alpha * v
+	}
+}

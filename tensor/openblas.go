@@ -1,0 +1,118 @@
+package tensor
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"github.com/ebitengine/purego"
+)
+
+// openBLAS holds the entry points loaded from libopenblas.so.0.
+type openBLAS struct {
+	version string
+	sgemm   uintptr // Fortran sgemm_: every argument by pointer
+}
+
+var (
+	obOnce sync.Once
+	obLib  *openBLAS
+	obErr  error
+)
+
+// loadOpenBLAS opens libopenblas once, pins its own threading to one thread
+// (parallelism is ours, so results depend only on our thread count) and
+// resolves sgemm_.
+func loadOpenBLAS() (*openBLAS, error) {
+	obOnce.Do(func() {
+		var lib uintptr
+		var err error
+		for _, name := range []string{"libopenblas.so.0", "libopenblas.so"} {
+			lib, err = purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_GLOBAL)
+			if err == nil {
+				break
+			}
+		}
+		if err != nil {
+			obErr = fmt.Errorf("loading OpenBLAS: %w (install Debian's libopenblas0)", err)
+			return
+		}
+		ob := &openBLAS{version: "OpenBLAS"}
+		if ob.sgemm, err = purego.Dlsym(lib, "sgemm_"); err != nil {
+			obErr = fmt.Errorf("OpenBLAS has no sgemm_: %w", err)
+			return
+		}
+		if fn, err := purego.Dlsym(lib, "openblas_set_num_threads"); err == nil {
+			purego.SyscallN(fn, 1)
+		}
+		var getConfig func() string
+		if fn, err := purego.Dlsym(lib, "openblas_get_config"); err == nil {
+			purego.RegisterFunc(&getConfig, fn)
+			if f := strings.Fields(getConfig()); len(f) >= 2 {
+				ob.version = f[0] + " " + f[1]
+			}
+		}
+		obLib = ob
+	})
+	return obLib, obErr
+}
+
+// sgemmArgs holds the scalar arguments of one sgemm_ call. Fortran takes
+// them by pointer, so they live in a heap object that the garbage collector
+// neither moves nor frees during the call.
+type sgemmArgs struct {
+	transA, transB byte
+	m, n, k        int32
+	lda, ldb, ldc  int32
+	alpha, beta    float32
+}
+
+var argPool = sync.Pool{New: func() any { return new(sgemmArgs) }}
+
+// gemm computes row-major C = alpha*op(A)*op(B) + beta*C with column-major
+// sgemm_ by computing C^T = op(B)^T op(A)^T.
+func (ob *openBLAS) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	p := argPool.Get().(*sgemmArgs)
+	p.transA, p.transB = 'N', 'N'
+	if transB {
+		p.transA = 'T'
+	}
+	if transA {
+		p.transB = 'T'
+	}
+	p.m, p.n, p.k = int32(n), int32(m), int32(k)
+	p.lda, p.ldb, p.ldc = int32(ldb), int32(lda), int32(ldc)
+	p.alpha, p.beta = alpha, beta
+	purego.SyscallN(ob.sgemm,
+		uintptr(unsafe.Pointer(&p.transA)), uintptr(unsafe.Pointer(&p.transB)),
+		uintptr(unsafe.Pointer(&p.m)), uintptr(unsafe.Pointer(&p.n)), uintptr(unsafe.Pointer(&p.k)),
+		uintptr(unsafe.Pointer(&p.alpha)),
+		uintptr(unsafe.Pointer(&b[0])), uintptr(unsafe.Pointer(&p.lda)),
+		uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&p.ldb)),
+		uintptr(unsafe.Pointer(&p.beta)),
+		uintptr(unsafe.Pointer(&c[0])), uintptr(unsafe.Pointer(&p.ldc)))
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(b)
+	runtime.KeepAlive(c)
+	argPool.Put(p)
+}
+
+// scaleC sets C = beta*C (C = 0 when beta is 0, whatever C held).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+		} else if beta != 1 {
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+}
