@@ -17,7 +17,7 @@ const BLASEnv = "AUTODIDACT_BLAS"
 type gemmFunc func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 
 var (
-	backendName = "pure Go"
+	backendName          = "pure Go"
 	serialGemm  gemmFunc = gemmGo
 	backendErr  error
 )

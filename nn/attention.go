@@ -1,0 +1,166 @@
+package nn
+
+import (
+	"math"
+
+	"github.com/autodidact-rl/autodidact/tensor"
+)
+
+// Attention is causal multi-head self-attention with grouped-query heads:
+// query head h reads key/value head h / (Heads/KVHeads).
+//
+// Layout: a batch is B rows of T tokens. q is [B*T, Heads*HeadDim]; k and v
+// are [B*T, KVHeads*HeadDim] (rotary embeddings already applied). A row may
+// pack several sequences: start[b*T+i] is the index within the row where
+// token i's sequence begins (nil means every row is one sequence). Token i
+// attends to tokens j with start_i <= j <= i:
+//
+//	S = scale * Q K^T,  P = softmax_row(S masked),  O = P V,  scale = 1/sqrt(HeadDim)
+//
+// Backward:
+//
+//	dP = dO V^T,  dS = P * (dP - rowsum(dP * P)),
+//	dQ = scale * dS K,  dK += scale * dS^T Q,  dV += P^T dO.
+//
+// Both passes work on blocks of query rows [r0, r1) against keys [0, r1),
+// so the masked upper triangle is mostly skipped, and run one (row, head)
+// or (row, kv head) pair per task on the worker pool.
+type Attention struct {
+	Heads, KVHeads, HeadDim int
+
+	fwd attnForward
+	bwd attnBackward
+}
+
+// attnBlock is the query-block height of the triangular schedule.
+const attnBlock = 32
+
+type attnArgs struct {
+	a             *Attention
+	B, T          int
+	q, k, v, o    []float32
+	probs, dprobs []float32
+	dq, dk, dv    []float32
+	start         []int32
+}
+
+type attnForward struct{ attnArgs }
+type attnBackward struct{ attnArgs }
+
+// Forward writes out [B*T, Heads*HeadDim] and saves the attention
+// probabilities in probs [B, Heads, T, T].
+func (a *Attention) Forward(out, probs, q, k, v []float32, start []int32, B, T int) {
+	a.fwd.attnArgs = attnArgs{a: a, B: B, T: T, q: q, k: k, v: v, o: out, probs: probs, start: start}
+	tensor.For(B*a.Heads, 1, &a.fwd)
+	a.fwd.attnArgs = attnArgs{}
+}
+
+// Backward accumulates into dq, dk, dv from dout, using the probabilities
+// saved by Forward. dprobs is scratch of the same size as probs.
+func (a *Attention) Backward(dq, dk, dv, dprobs, dout, probs, q, k, v []float32, start []int32, B, T int) {
+	a.bwd.attnArgs = attnArgs{a: a, B: B, T: T, q: q, k: k, v: v, o: dout, probs: probs, dprobs: dprobs,
+		dq: dq, dk: dk, dv: dv, start: start}
+	tensor.For(B*a.KVHeads, 1, &a.bwd)
+	a.bwd.attnArgs = attnArgs{}
+}
+
+func (a *Attention) scale() float32 { return float32(1 / math.Sqrt(float64(a.HeadDim))) }
+
+// Range runs the forward pass for (row, head) pairs [lo, hi).
+func (f *attnForward) Range(lo, hi int) {
+	a, T, hd := f.a, f.T, f.a.HeadDim
+	qw, kw := a.Heads*hd, a.KVHeads*hd
+	group := a.Heads / a.KVHeads
+	for bh := lo; bh < hi; bh++ {
+		b, h := bh/a.Heads, bh%a.Heads
+		g := h / group
+		q := f.q[b*T*qw+h*hd:]
+		k := f.k[b*T*kw+g*hd:]
+		v := f.v[b*T*kw+g*hd:]
+		o := f.o[b*T*qw+h*hd:]
+		P := f.probs[bh*T*T : (bh+1)*T*T]
+		for r0 := 0; r0 < T; r0 += attnBlock {
+			r1 := min(r0+attnBlock, T)
+			// S[r0:r1, 0:r1] = scale * Q[r0:r1] K[0:r1]^T
+			tensor.GemmSerial(false, true, r1-r0, r1, hd, a.scale(), q[r0*qw:], qw, k, kw, 0, P[r0*T:], T)
+			for i := r0; i < r1; i++ {
+				st := 0
+				if f.start != nil {
+					st = int(f.start[b*T+i])
+				}
+				row := P[i*T : (i+1)*T]
+				clear(row[:st])
+				tensor.Softmax(row[st:i+1], row[st:i+1])
+				clear(row[i+1:])
+			}
+			// O[r0:r1] = P[r0:r1, 0:r1] V[0:r1]
+			tensor.GemmSerial(false, false, r1-r0, hd, r1, 1, P[r0*T:], T, v, kw, 0, o[r0*qw:], qw)
+		}
+	}
+}
+
+// Range runs the backward pass for (row, kv head) pairs [lo, hi); the query
+// heads of one group are done in turn so dK and dV have one writer.
+func (f *attnBackward) Range(lo, hi int) {
+	a, T, hd := f.a, f.T, f.a.HeadDim
+	qw, kw := a.Heads*hd, a.KVHeads*hd
+	group := a.Heads / a.KVHeads
+	scale := a.scale()
+	for bg := lo; bg < hi; bg++ {
+		b, g := bg/a.KVHeads, bg%a.KVHeads
+		k := f.k[b*T*kw+g*hd:]
+		v := f.v[b*T*kw+g*hd:]
+		dk := f.dk[b*T*kw+g*hd:]
+		dv := f.dv[b*T*kw+g*hd:]
+		for h := g * group; h < (g+1)*group; h++ {
+			bh := b*a.Heads + h
+			q := f.q[b*T*qw+h*hd:]
+			dq := f.dq[b*T*qw+h*hd:]
+			do := f.o[b*T*qw+h*hd:]
+			P := f.probs[bh*T*T : (bh+1)*T*T]
+			dP := f.dprobs[bh*T*T : (bh+1)*T*T]
+			for r0 := 0; r0 < T; r0 += attnBlock {
+				r1 := min(r0+attnBlock, T)
+				m := r1 - r0
+				// dP[r0:r1, 0:r1] = dO[r0:r1] V[0:r1]^T
+				tensor.GemmSerial(false, true, m, r1, hd, 1, do[r0*qw:], qw, v, kw, 0, dP[r0*T:], T)
+				// dS = P * (dP - rowsum(dP*P)), stored over dP
+				for i := r0; i < r1; i++ {
+					p := P[i*T : i*T+r1]
+					d := dP[i*T : i*T+r1]
+					s := tensor.Dot(p, d)
+					for j := range d {
+						d[j] = p[j] * (d[j] - s)
+					}
+				}
+				// dQ[r0:r1] += scale * dS K[0:r1]
+				tensor.GemmSerial(false, false, m, hd, r1, scale, dP[r0*T:], T, k, kw, 1, dq[r0*qw:], qw)
+				// dK[0:r1] += scale * dS^T Q[r0:r1]
+				tensor.GemmSerial(true, false, r1, hd, m, scale, dP[r0*T:], T, q[r0*qw:], qw, 1, dk, kw)
+				// dV[0:r1] += P^T dO[r0:r1]
+				tensor.GemmSerial(true, false, r1, hd, m, 1, P[r0*T:], T, do[r0*qw:], qw, 1, dv, kw)
+			}
+		}
+	}
+}
+
+// AttendOne computes attention for one query token against a cache of L
+// keys and values (the sampler's decode step). q is [Heads*HeadDim]; kc and
+// vc hold the cache of one sequence and one kv head after another:
+// kc[g*stride + j*HeadDim : ...] is key j of kv head g. scores is scratch of
+// at least L floats. The arithmetic mirrors Forward row by row.
+func (a *Attention) AttendOne(out, q, kc, vc []float32, stride, L int, scores []float32) {
+	hd := a.HeadDim
+	group := a.Heads / a.KVHeads
+	scale := a.scale()
+	s := scores[:L]
+	for h := 0; h < a.Heads; h++ {
+		g := h / group
+		qh := q[h*hd : (h+1)*hd]
+		K := kc[g*stride:]
+		V := vc[g*stride:]
+		tensor.GemmSerial(false, true, 1, L, hd, scale, qh, hd, K, hd, 0, s, L)
+		tensor.Softmax(s, s)
+		tensor.GemmSerial(false, false, 1, hd, L, 1, s, L, V, hd, 0, out[h*hd:], hd)
+	}
+}
