@@ -35,6 +35,7 @@ type Model struct {
 	grad   *gradients
 	par    parallel
 	scores Scores
+	params []*nn.Param
 }
 
 // New builds a model with the given shape and small random weights: normal
@@ -113,8 +114,15 @@ func (m *Model) init() {
 }
 
 // Params lists every parameter once, in a fixed order (embedding, layers,
-// final norm, untied head, value head).
+// final norm, untied head, value head). The slice is shared; do not modify it.
 func (m *Model) Params() []*nn.Param {
+	if m.params == nil {
+		m.params = m.listParams()
+	}
+	return m.params
+}
+
+func (m *Model) listParams() []*nn.Param {
 	ps := []*nn.Param{m.Embed}
 	for _, b := range m.Layers {
 		ps = append(ps, b.AttnNorm, b.Q)

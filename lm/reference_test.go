@@ -441,3 +441,30 @@ func contains(s, sub string) bool {
 }
 
 var _ = nn.NewParam
+
+func TestTrainingStepAllocatesNothing(t *testing.T) {
+	cfg := Tiny(16)
+	m, _ := New(cfg, 1)
+	B, T := 4, 40
+	b := &Batch{Rows: B, Len: T, Tokens: make([]int32, B*T)}
+	for i := range b.Tokens {
+		b.Tokens[i] = int32(i % 16)
+	}
+	dlp := make([]float32, B*T)
+	for i := range dlp {
+		dlp[i] = -0.01
+	}
+	step := func() {
+		if _, err := m.Score(b); err != nil {
+			t.Fatal(err)
+		}
+		m.ZeroGrad()
+		if err := m.Backward(dlp, dlp, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step()
+	if allocs := testing.AllocsPerRun(5, step); allocs > 0 {
+		t.Fatalf("a training step allocates %.1f objects after warm-up", allocs)
+	}
+}

@@ -220,7 +220,8 @@ func (m *Model) Backward(dLogProb, dEntropy, dValue []float32) error {
 		return fmt.Errorf("lm: Backward called before Score")
 	}
 	N := a.B * a.T
-	for name, g := range map[string][]float32{"d logprob": dLogProb, "d entropy": dEntropy, "d value": dValue} {
+	for k, g := range [3][]float32{dLogProb, dEntropy, dValue} {
+		name := [3]string{"d logprob", "d entropy", "d value"}[k]
 		if g == nil {
 			continue
 		}

@@ -171,14 +171,8 @@ func TestGemmAllocatesNothing(t *testing.T) {
 	for _, be := range backends(t) {
 		withBackend(t, be)
 		Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
-		// purego's SyscallN heap-allocates its variadic argument array: one
-		// small object per OpenBLAS call (one per worker). Nothing else may.
-		limit := 0.0
-		if be == "openblas" {
-			limit = float64(Threads())
-		}
-		if allocs := testing.AllocsPerRun(20, func() { Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n) }); allocs > limit {
-			t.Errorf("%s: Gemm allocates %.1f objects per call, want <= %v", be, allocs, limit)
+		if allocs := testing.AllocsPerRun(20, func() { Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n) }); allocs > 0 {
+			t.Errorf("%s: Gemm allocates %.1f objects per call", be, allocs)
 		}
 	}
 }

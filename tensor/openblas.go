@@ -2,7 +2,6 @@ package tensor
 
 import (
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 	"unsafe"
@@ -59,15 +58,43 @@ func loadOpenBLAS() (*openBLAS, error) {
 	return obLib, obErr
 }
 
-// sgemmArgs holds the scalar arguments of one sgemm_ call. Fortran takes
-// them by pointer, so they live in a heap object that the garbage collector
-// neither moves nor frees during the call.
+// sgemmArgs holds the scalar arguments of one sgemm_ call (Fortran takes
+// every argument by pointer) and the argument block of the trampoline that
+// calls it. One is taken from a pool per call, so calls allocate nothing.
 type sgemmArgs struct {
 	transA, transB byte
 	m, n, k        int32
 	lda, ldb, ldc  int32
 	alpha, beta    float32
+	call           cCall
 }
+
+// cCall mirrors the argument block of purego's amd64/arm64 trampoline
+// (purego v0.11 syscallArgs: fn, a1..a32, f1..f8, r8), which the trampoline
+// reads, calls fn with a1.. as integer arguments, and writes results into
+// a1..a3. The matrix pointers are typed unsafe.Pointer so the garbage
+// collector keeps the matrices alive and escape analysis keeps them off the
+// goroutine stack; everything the C side may overwrite stays uintptr.
+type cCall struct {
+	fn         uintptr
+	a1, a2, a3 uintptr        // &transa, &transb, &m; results are written here
+	a4, a5, a6 uintptr        // &n, &k, &alpha (pointers into sgemmArgs)
+	a7         unsafe.Pointer // B
+	a8         uintptr        // &lda
+	a9         unsafe.Pointer // A
+	a10, a11   uintptr        // &ldb, &beta
+	a12        unsafe.Pointer // C
+	a13        uintptr        // &ldc
+	_          [32 - 13]uintptr
+	_          [8]uintptr // float registers: unused
+	_          uintptr    // arm64 r8
+}
+
+//go:linkname runtimeCgocall runtime.cgocall
+func runtimeCgocall(fn uintptr, arg unsafe.Pointer) int32
+
+//go:linkname puregoTrampoline github.com/ebitengine/purego.syscallXABI0
+var puregoTrampoline uintptr
 
 var argPool = sync.Pool{New: func() any { return new(sgemmArgs) }}
 
@@ -89,17 +116,18 @@ func (ob *openBLAS) gemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 	p.m, p.n, p.k = int32(n), int32(m), int32(k)
 	p.lda, p.ldb, p.ldc = int32(ldb), int32(lda), int32(ldc)
 	p.alpha, p.beta = alpha, beta
-	purego.SyscallN(ob.sgemm,
-		uintptr(unsafe.Pointer(&p.transA)), uintptr(unsafe.Pointer(&p.transB)),
-		uintptr(unsafe.Pointer(&p.m)), uintptr(unsafe.Pointer(&p.n)), uintptr(unsafe.Pointer(&p.k)),
-		uintptr(unsafe.Pointer(&p.alpha)),
-		uintptr(unsafe.Pointer(&b[0])), uintptr(unsafe.Pointer(&p.lda)),
-		uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&p.ldb)),
-		uintptr(unsafe.Pointer(&p.beta)),
-		uintptr(unsafe.Pointer(&c[0])), uintptr(unsafe.Pointer(&p.ldc)))
-	runtime.KeepAlive(a)
-	runtime.KeepAlive(b)
-	runtime.KeepAlive(c)
+	p.call = cCall{
+		fn: ob.sgemm,
+		a1: uintptr(unsafe.Pointer(&p.transA)), a2: uintptr(unsafe.Pointer(&p.transB)),
+		a3: uintptr(unsafe.Pointer(&p.m)), a4: uintptr(unsafe.Pointer(&p.n)), a5: uintptr(unsafe.Pointer(&p.k)),
+		a6: uintptr(unsafe.Pointer(&p.alpha)),
+		a7: unsafe.Pointer(&b[0]), a8: uintptr(unsafe.Pointer(&p.lda)),
+		a9: unsafe.Pointer(&a[0]), a10: uintptr(unsafe.Pointer(&p.ldb)),
+		a11: uintptr(unsafe.Pointer(&p.beta)),
+		a12: unsafe.Pointer(&c[0]), a13: uintptr(unsafe.Pointer(&p.ldc)),
+	}
+	runtimeCgocall(puregoTrampoline, unsafe.Pointer(&p.call))
+	p.call = cCall{}
 	argPool.Put(p)
 }
 

@@ -1,0 +1,196 @@
+// Package bench measures the engine: tokens per second of a training step
+// (score, backward, clip, AdamW) and of batched sampling, with achieved
+// GFLOP/s beside the machine's measured sgemm peak, allocations per step and
+// peak resident memory.
+package bench
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/autodidact-rl/autodidact/lm"
+	"github.com/autodidact-rl/autodidact/optim"
+	"github.com/autodidact-rl/autodidact/tensor"
+)
+
+// Shape is the model and batch shape of a benchmark.
+type Shape struct {
+	D, Layers, Heads, KVHeads, FF, Vocab int
+	Seq, Batch                           int
+	Prompt, New                          int // sampling only
+}
+
+// Config builds the model config of a shape.
+func (s Shape) Config() lm.Config {
+	kv := s.KVHeads
+	if kv == 0 {
+		kv = s.Heads
+	}
+	maxPos := s.Seq
+	if s.Prompt+s.New > maxPos {
+		maxPos = s.Prompt + s.New
+	}
+	return lm.Config{VocabSize: s.Vocab, HiddenSize: s.D, IntermediateSize: s.FF, NumHiddenLayers: s.Layers,
+		NumAttentionHeads: s.Heads, NumKeyValueHeads: kv, RopeTheta: 10000, RMSNormEps: 1e-5,
+		TieWordEmbeddings: true, MaxPositionEmbeddings: maxPos}
+}
+
+// Result is one benchmark's outcome.
+type Result struct {
+	Name           string  `json:"name"`
+	Backend        string  `json:"blas"`
+	Threads        int     `json:"threads"`
+	Params         int     `json:"params"`
+	TokensPerStep  int     `json:"tokens_per_step"`
+	Steps          int     `json:"steps"`
+	SecondsPerStep float64 `json:"seconds_per_step"`
+	TokensPerSec   float64 `json:"tokens_per_s"`
+	GFLOPs         float64 `json:"gflop_per_s"`
+	PeakGFLOPs     float64 `json:"peak_sgemm_gflop_per_s"`
+	AllocsPerStep  float64 `json:"allocs_per_step"`
+	BytesPerStep   float64 `json:"bytes_per_step"`
+	PeakRSSMiB     float64 `json:"peak_rss_mib"`
+}
+
+// String formats the result as the human-readable lines of `autodidact
+// bench`, ending with the tokens/s line.
+func (r Result) String() string {
+	return fmt.Sprintf("%s: BLAS %s, %d threads, %d params, %d tokens/step\n"+
+		"%.4f s/step over %d steps, %.1f GFLOP/s (sgemm peak %.1f GFLOP/s, %.0f%%)\n"+
+		"allocations per step: %.1f (%.0f bytes), peak RSS %.0f MiB\n"+
+		"tokens/s=%.0f",
+		r.Name, r.Backend, r.Threads, r.Params, r.TokensPerStep, r.SecondsPerStep, r.Steps, r.GFLOPs,
+		r.PeakGFLOPs, 100*r.GFLOPs/r.PeakGFLOPs, r.AllocsPerStep, r.BytesPerStep, r.PeakRSSMiB, r.TokensPerSec)
+}
+
+// forwardFLOPs is the matrix-product work of one forward pass over B rows of
+// T tokens: 2 flops per weight per token, plus QK^T and PV in full (T^2).
+func forwardFLOPs(c lm.Config, B, T int) float64 {
+	d, hd := c.HiddenSize, c.HeadDim()
+	qw, kw := c.NumAttentionHeads*hd, c.NumKeyValueHeads*hd
+	perTok := float64(c.NumHiddenLayers)*float64(d*qw+2*d*kw+qw*d+3*d*c.IntermediateSize) + float64(c.VocabSize*d)
+	att := float64(c.NumHiddenLayers) * 4 * float64(c.NumAttentionHeads*T*T*hd)
+	return 2*perTok*float64(B*T) + att*float64(B)
+}
+
+// Train times full training steps on random tokens: Score, the next-token
+// loss gradient, Backward, gradient clipping and an AdamW update.
+func Train(s Shape, steps int) (Result, error) {
+	cfg := s.Config()
+	m, err := lm.New(cfg, 1)
+	if err != nil {
+		return Result{}, err
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	N := s.Batch * s.Seq
+	batch := &lm.Batch{Rows: s.Batch, Len: s.Seq, Tokens: make([]int32, N)}
+	for i := range batch.Tokens {
+		batch.Tokens[i] = int32(r.IntN(s.Vocab))
+	}
+	dlp := make([]float32, N)
+	for i := range dlp {
+		if i%s.Seq != 0 {
+			dlp[i] = -1 / float32(N-s.Batch)
+		}
+	}
+	params := m.Params()
+	opt := optim.NewAdamW(params, optim.DefaultAdamW())
+	step := func() error {
+		if _, err := m.Score(batch); err != nil {
+			return err
+		}
+		m.ZeroGrad()
+		if err := m.Backward(dlp, nil, nil); err != nil {
+			return err
+		}
+		if _, err := optim.ClipGradNorm(params, 1); err != nil {
+			return err
+		}
+		opt.Step(1e-3)
+		return nil
+	}
+	res := Result{Name: "train", Params: cfg.NumParams(), TokensPerStep: N}
+	return measure(res, steps, 3*forwardFLOPs(cfg, s.Batch, s.Seq), step)
+}
+
+// measure runs warm-up steps, then timed steps, and fills in the result.
+func measure(res Result, steps int, flopsPerStep float64, step func() error) (Result, error) {
+	for i := 0; i < 2; i++ { // warm-up: buffers reach their final size
+		if err := step(); err != nil {
+			return res, err
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	for i := 0; i < steps; i++ {
+		if err := step(); err != nil {
+			return res, err
+		}
+	}
+	el := time.Since(start).Seconds()
+	runtime.ReadMemStats(&after)
+	res.Backend, res.Threads, res.Steps = tensor.Backend(), tensor.Threads(), steps
+	res.SecondsPerStep = el / float64(steps)
+	res.TokensPerSec = float64(res.TokensPerStep) / res.SecondsPerStep
+	res.GFLOPs = flopsPerStep / res.SecondsPerStep / 1e9
+	res.AllocsPerStep = float64(after.Mallocs-before.Mallocs) / float64(steps)
+	res.BytesPerStep = float64(after.TotalAlloc-before.TotalAlloc) / float64(steps)
+	res.PeakRSSMiB = peakRSSMiB()
+	res.PeakGFLOPs = PeakGFLOPs()
+	return res, nil
+}
+
+var peakCache float64
+
+// PeakGFLOPs measures the machine's practical single-precision peak: the
+// best of a few 1024^3 products with all threads through the active
+// backend (memoised).
+func PeakGFLOPs() float64 {
+	if peakCache > 0 {
+		return peakCache
+	}
+	n := 1024
+	if tensor.Backend() == "pure Go" {
+		n = 512
+	}
+	r := rand.New(rand.NewPCG(9, 9))
+	a, b, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
+	for i := range a {
+		a[i], b[i] = r.Float32(), r.Float32()
+	}
+	best := 0.0
+	for i := 0; i < 5; i++ {
+		t := time.Now()
+		tensor.Gemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n)
+		if g := 2 * float64(n*n*n) / time.Since(t).Seconds() / 1e9; g > best {
+			best = g
+		}
+	}
+	peakCache = best
+	return best
+}
+
+// peakRSSMiB reads VmHWM from /proc/self/status (0 where unavailable).
+func peakRSSMiB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			f := strings.Fields(line)
+			if len(f) >= 2 {
+				kb, _ := strconv.ParseFloat(f[1], 64)
+				return kb / 1024
+			}
+		}
+	}
+	return 0
+}
