@@ -162,7 +162,7 @@ func (m *Model) forward(tokens, start []int32, B, T int, temp float32) {
 		m.attn.Forward(la.att, la.probs, la.q, la.k, la.v, st, B, T)
 		// mid = in + att O^T
 		copy(la.mid[:N*d], la.in[:N*d])
-		tensor.Gemm(false, true, N, d, qw, 1, la.att, qw, blk.O.W, qw, 1, la.mid, d)
+		tensor.GemmRows(true, N, d, qw, 1, la.att, qw, blk.O.W, qw, 1, la.mid, d)
 		nn.RMSNormForward(la.ln2, la.rstd2, la.mid, blk.MLPNorm.W, N, d, eps)
 		nn.LinearForward(la.gate[:N*f], la.ln2[:N*d], blk.Gate.W, nil, N, d, f)
 		nn.LinearForward(la.up[:N*f], la.ln2[:N*d], blk.Up.W, nil, N, d, f)
@@ -173,10 +173,10 @@ func (m *Model) forward(tokens, start []int32, B, T int, temp float32) {
 		}
 		// next = mid + h Down^T
 		copy(next[:N*d], la.mid[:N*d])
-		tensor.Gemm(false, true, N, d, f, 1, la.h, f, blk.Down.W, f, 1, next, d)
+		tensor.GemmRows(true, N, d, f, 1, la.h, f, blk.Down.W, f, 1, next, d)
 	}
 	nn.RMSNormForward(a.lnf, a.rstdf, a.out, m.Norm.W, N, d, eps)
-	tensor.Gemm(false, true, N, V, d, 1/temp, a.lnf, d, m.Head.W, d, 0, a.logits, V)
+	tensor.GemmRows(true, N, V, d, 1/temp, a.lnf, d, m.Head.W, d, 0, a.logits, V)
 }
 
 func biasOf(p *nn.Param) []float32 {

@@ -22,9 +22,12 @@ import (
 //	dP = dO V^T,  dS = P * (dP - rowsum(dP * P)),
 //	dQ = scale * dS K,  dK += scale * dS^T Q,  dV += P^T dO.
 //
-// Both passes work on blocks of query rows [r0, r1) against keys [0, r1),
-// so the masked upper triangle is mostly skipped, and run one (row, head)
-// or (row, kv head) pair per task on the worker pool.
+// The forward pass computes each query row with fixed-order dot products
+// (attendRow), shared with the sampler's AttendOne so that sampling and
+// training agree bit for bit. The backward pass uses GEMMs on blocks of
+// query rows [r0, r1) against keys [0, r1), so the masked upper triangle is
+// mostly skipped. Both run one (row, head) or (row, kv head) pair per task
+// on the worker pool.
 type Attention struct {
 	Heads, KVHeads, HeadDim int
 
@@ -74,28 +77,38 @@ func (f *attnForward) Range(lo, hi int) {
 	for bh := lo; bh < hi; bh++ {
 		b, h := bh/a.Heads, bh%a.Heads
 		g := h / group
-		q := f.q[b*T*qw+h*hd:]
 		k := f.k[b*T*kw+g*hd:]
 		v := f.v[b*T*kw+g*hd:]
-		o := f.o[b*T*qw+h*hd:]
 		P := f.probs[bh*T*T : (bh+1)*T*T]
-		for r0 := 0; r0 < T; r0 += attnBlock {
-			r1 := min(r0+attnBlock, T)
-			// S[r0:r1, 0:r1] = scale * Q[r0:r1] K[0:r1]^T
-			tensor.GemmSerial(false, true, r1-r0, r1, hd, a.scale(), q[r0*qw:], qw, k, kw, 0, P[r0*T:], T)
-			for i := r0; i < r1; i++ {
-				st := 0
-				if f.start != nil {
-					st = int(f.start[b*T+i])
-				}
-				row := P[i*T : (i+1)*T]
-				clear(row[:st])
-				tensor.Softmax(row[st:i+1], row[st:i+1])
-				clear(row[i+1:])
+		for i := 0; i < T; i++ {
+			st := 0
+			if f.start != nil {
+				st = int(f.start[b*T+i])
 			}
-			// O[r0:r1] = P[r0:r1, 0:r1] V[0:r1]
-			tensor.GemmSerial(false, false, r1-r0, hd, r1, 1, P[r0*T:], T, v, kw, 0, o[r0*qw:], qw)
+			row := P[i*T : (i+1)*T]
+			clear(row[:st])
+			clear(row[i+1:])
+			tok := (b*T + i) * qw
+			a.attendRow(f.o[tok+h*hd:tok+(h+1)*hd], f.q[tok+h*hd:tok+(h+1)*hd], k[st*kw:], v[st*kw:], kw, i+1-st, row[st:i+1])
 		}
+	}
+}
+
+// attendRow is the forward arithmetic of one query against L keys, shared
+// by training (Forward) and sampling (AttendOne) so both produce the same
+// bits whatever the batch: every score is a fixed-order dot product, and
+// the output sums p_j v_j in key order. K and V hold key j at j*stride.
+// p receives the L probabilities.
+func (a *Attention) attendRow(out, q, K, V []float32, stride, L int, p []float32) {
+	hd := a.HeadDim
+	scale := a.scale()
+	for j := 0; j < L; j++ {
+		p[j] = scale * tensor.Dot(q, K[j*stride:j*stride+hd])
+	}
+	tensor.Softmax(p[:L], p[:L])
+	clear(out[:hd])
+	for j := 0; j < L; j++ {
+		tensor.Axpy(p[j], V[j*stride:j*stride+hd], out)
 	}
 }
 
@@ -146,21 +159,14 @@ func (f *attnBackward) Range(lo, hi int) {
 
 // AttendOne computes attention for one query token against a cache of L
 // keys and values (the sampler's decode step). q is [Heads*HeadDim]; kc and
-// vc hold the cache of one sequence and one kv head after another:
-// kc[g*stride + j*HeadDim : ...] is key j of kv head g. scores is scratch of
-// at least L floats. The arithmetic mirrors Forward row by row.
+// vc hold the cache of one sequence, one kv head after another: key j of kv
+// head g is kc[g*stride + j*HeadDim:]. scores is scratch of at least L
+// floats. It runs the same row kernel as Forward.
 func (a *Attention) AttendOne(out, q, kc, vc []float32, stride, L int, scores []float32) {
 	hd := a.HeadDim
 	group := a.Heads / a.KVHeads
-	scale := a.scale()
-	s := scores[:L]
 	for h := 0; h < a.Heads; h++ {
 		g := h / group
-		qh := q[h*hd : (h+1)*hd]
-		K := kc[g*stride:]
-		V := vc[g*stride:]
-		tensor.GemmSerial(false, true, 1, L, hd, scale, qh, hd, K, hd, 0, s, L)
-		tensor.Softmax(s, s)
-		tensor.GemmSerial(false, false, 1, hd, L, 1, s, L, V, hd, 0, out[h*hd:], hd)
+		a.attendRow(out[h*hd:(h+1)*hd], q[h*hd:(h+1)*hd], kc[g*stride:], vc[g*stride:], hd, L, scores[:L])
 	}
 }

@@ -4,8 +4,10 @@ import "github.com/autodidact-rl/autodidact/tensor"
 
 // LinearForward computes y = x W^T + b for n rows: x is [n, in], W is
 // [out, in] (the Hugging Face layout), b is [out] or nil, y is [n, out].
+// Each output row depends only on its input row (tensor.GemmRows), so a
+// token gets the same result in a batch of 1 or of 2048.
 func LinearForward(y, x, w, b []float32, n, in, out int) {
-	tensor.Gemm(false, true, n, out, in, 1, x, in, w, in, 0, y, out)
+	tensor.GemmRows(true, n, out, in, 1, x, in, w, in, 0, y, out)
 	if b != nil {
 		for i := 0; i < n; i++ {
 			row := y[i*out : (i+1)*out]

@@ -201,3 +201,34 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 	}
 }
+
+// TestGemmRowsIsRowInvariant checks that a row's result does not depend on
+// how many rows are computed with it or where it sits among them.
+func TestGemmRowsIsRowInvariant(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, be := range backends(t) {
+		withBackend(t, be)
+		for _, sh := range [][2]int{{256, 688}, {688, 256}, {32, 11}, {256, 64}} {
+			k, n := sh[0], sh[1]
+			M := 300
+			a, b := randSlice(r, M*k), randSlice(r, n*k)
+			base := randSlice(r, M*n)
+			full := append([]float32(nil), base...)
+			GemmRows(true, M, n, k, 0.5, a, k, b, k, 1, full, n)
+			for _, off := range []int{0, 1, 63, 130} {
+				for _, m := range []int{1, 3, 64, 65, 170} {
+					if off+m > M {
+						continue
+					}
+					part := append([]float32(nil), base[off*n:(off+m)*n]...)
+					GemmRows(true, m, n, k, 0.5, a[off*k:], k, b, k, 1, part, n)
+					for i := range part {
+						if math.Float32bits(part[i]) != math.Float32bits(full[off*n+i]) {
+							t.Fatalf("%s k=%d n=%d: rows [%d,%d) differ from the same rows of a %d-row product at element %d", be, k, n, off, off+m, M, i)
+						}
+					}
+				}
+			}
+		}
+	}
+}

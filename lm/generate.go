@@ -1,0 +1,317 @@
+package lm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/autodidact-rl/autodidact/nn"
+	"github.com/autodidact-rl/autodidact/tensor"
+)
+
+// SampleOptions control Generate.
+type SampleOptions struct {
+	// Temperature divides the logits; 0 means greedy decoding (log-probs are
+	// then reported at temperature 1).
+	Temperature float32
+	TopK        int     // keep the k most likely tokens (0: off)
+	TopP        float32 // keep the smallest set with mass >= p (0 or 1: off)
+	MinP        float32 // keep tokens with p >= MinP * p_max (0: off)
+	MaxNew      int     // most tokens to generate per prompt
+	Stop        []int32 // tokens that end a sequence (kept in the output)
+}
+
+// Validate reports the first unusable option.
+func (o SampleOptions) Validate() error {
+	switch {
+	case o.Temperature < 0 || math.IsNaN(float64(o.Temperature)):
+		return fmt.Errorf("sampling: temperature %v must be >= 0", o.Temperature)
+	case o.TopK < 0:
+		return fmt.Errorf("sampling: top_k %d must be >= 0", o.TopK)
+	case o.TopP < 0 || o.TopP > 1:
+		return fmt.Errorf("sampling: top_p %v must be in [0, 1]", o.TopP)
+	case o.MinP < 0 || o.MinP > 1:
+		return fmt.Errorf("sampling: min_p %v must be in [0, 1]", o.MinP)
+	case o.MaxNew <= 0:
+		return fmt.Errorf("sampling: max_new_tokens %d must be positive", o.MaxNew)
+	}
+	return nil
+}
+
+// Generation is the output of Generate, one entry per prompt.
+type Generation struct {
+	Tokens   [][]int32   // generated tokens (a final stop token included)
+	LogProbs [][]float32 // log-prob of each generated token under softmax(logits/temperature), before truncation
+	Stopped  []bool      // true if the sequence ended on a stop token, false if it hit MaxNew
+}
+
+// Generate samples continuations of the prompts in one batch with a KV
+// cache: the prompts go through the training forward pass (prefill), then
+// each step decodes one token for every unfinished sequence. Random draws
+// come from rng in a fixed order, so a seed reproduces the output. It
+// overwrites the activations of the last Score.
+func (m *Model) Generate(prompts [][]int32, opt SampleOptions, rng *rand.Rand) (*Generation, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	cfg := m.Cfg
+	if len(prompts) == 0 {
+		return &Generation{}, nil
+	}
+	B, Tp := len(prompts), 0
+	for i, p := range prompts {
+		if len(p) == 0 {
+			return nil, fmt.Errorf("generate: prompt %d is empty", i)
+		}
+		for j, tok := range p {
+			if tok < 0 || int(tok) >= cfg.VocabSize {
+				return nil, fmt.Errorf("generate: prompt %d position %d: token %d is outside the vocabulary [0, %d)", i, j, tok, cfg.VocabSize)
+			}
+		}
+		if len(p)+opt.MaxNew > cfg.MaxPositionEmbeddings {
+			return nil, fmt.Errorf("generate: prompt %d has %d tokens; with %d new tokens it exceeds max_position_embeddings %d", i, len(p), opt.MaxNew, cfg.MaxPositionEmbeddings)
+		}
+		Tp = max(Tp, len(p))
+	}
+	temp := opt.Temperature
+	if temp == 0 {
+		temp = 1
+	}
+	dec := newDecoder(m, B, Tp+opt.MaxNew)
+
+	// Prefill: the training forward pass over right-padded prompts.
+	tokens := make([]int32, B*Tp)
+	for b, p := range prompts {
+		copy(tokens[b*Tp:], p)
+	}
+	m.forward(tokens, nil, B, Tp, temp)
+	dec.fillCache(prompts, Tp)
+	V := cfg.VocabSize
+	for b, p := range prompts {
+		copy(dec.logits[b*V:(b+1)*V], m.act.logits[(b*Tp+len(p)-1)*V:(b*Tp+len(p))*V])
+	}
+
+	out := &Generation{Tokens: make([][]int32, B), LogProbs: make([][]float32, B), Stopped: make([]bool, B)}
+	stop := map[int32]bool{}
+	for _, s := range opt.Stop {
+		stop[s] = true
+	}
+	active := make([]int, B) // sequence index of each decoder row
+	for b := range active {
+		active[b] = b
+	}
+	next := make([]int32, B)
+	pos := make([]int32, B)
+	for step := 0; len(active) > 0; step++ {
+		// Sample one token for every active row, in row order.
+		keep := active[:0]
+		rows := 0
+		for r, b := range active {
+			z := dec.logits[r*V : (r+1)*V]
+			tok, lp := dec.sample(z, opt, rng)
+			out.Tokens[b] = append(out.Tokens[b], tok)
+			out.LogProbs[b] = append(out.LogProbs[b], lp)
+			switch {
+			case stop[tok]:
+				out.Stopped[b] = true
+			case len(out.Tokens[b]) >= opt.MaxNew:
+			default:
+				keep = append(keep, b)
+				next[rows] = tok
+				pos[rows] = int32(len(prompts[b]) + len(out.Tokens[b]) - 1)
+				rows++
+			}
+		}
+		active = keep
+		if len(active) == 0 {
+			break
+		}
+		dec.step(active, next[:rows], pos[:rows], temp)
+	}
+	return out, nil
+}
+
+// decoder holds the KV cache and the one-token-per-row buffers of Generate.
+type decoder struct {
+	m       *Model
+	B, S    int         // sequences, cache length
+	kc, vc  [][]float32 // per layer [B, KVH, S, hd]
+	x, ln   []float32   // [B, d]
+	rstd    []float32
+	q, k, v []float32
+	att     []float32
+	mid     []float32
+	gate    []float32
+	up, h   []float32
+	logits  []float32 // [B, V]
+	scores  []float32 // [B, S] attention scratch
+	probs   []float32 // [V] sampling scratch
+	order   []int     // [V]
+
+	// per-step state of the parallel attention
+	layer int
+	seqs  []int
+	posv  []int32
+}
+
+func newDecoder(m *Model, B, S int) *decoder {
+	c := m.Cfg
+	d, f, V := c.HiddenSize, c.IntermediateSize, c.VocabSize
+	qw, kw := c.NumAttentionHeads*c.HeadDim(), c.NumKeyValueHeads*c.HeadDim()
+	dec := &decoder{m: m, B: B, S: S,
+		x: make([]float32, B*d), ln: make([]float32, B*d), rstd: make([]float32, B),
+		q: make([]float32, B*qw), k: make([]float32, B*kw), v: make([]float32, B*kw),
+		att: make([]float32, B*qw), mid: make([]float32, B*d),
+		gate: make([]float32, B*f), up: make([]float32, B*f), h: make([]float32, B*f),
+		logits: make([]float32, B*V), scores: make([]float32, B*S), probs: make([]float32, V), order: make([]int, V)}
+	for range m.Layers {
+		dec.kc = append(dec.kc, make([]float32, B*kw*S))
+		dec.vc = append(dec.vc, make([]float32, B*kw*S))
+	}
+	return dec
+}
+
+// cacheAt returns the cache row of kv head g of sequence b at position p.
+func (dec *decoder) cacheAt(cache []float32, b, g, p int) []float32 {
+	c := dec.m.Cfg
+	hd := c.HeadDim()
+	off := ((b*c.NumKeyValueHeads+g)*dec.S + p) * hd
+	return cache[off : off+hd]
+}
+
+// fillCache copies the prefill's rotated keys and values into the cache.
+func (dec *decoder) fillCache(prompts [][]int32, Tp int) {
+	c := dec.m.Cfg
+	hd, KVH := c.HeadDim(), c.NumKeyValueHeads
+	kw := KVH * hd
+	for l := range dec.m.Layers {
+		la := &dec.m.act.layers[l]
+		for b, p := range prompts {
+			for t := range p {
+				row := (b*Tp + t) * kw
+				for g := 0; g < KVH; g++ {
+					copy(dec.cacheAt(dec.kc[l], b, g, t), la.k[row+g*hd:row+(g+1)*hd])
+					copy(dec.cacheAt(dec.vc[l], b, g, t), la.v[row+g*hd:row+(g+1)*hd])
+				}
+			}
+		}
+	}
+}
+
+// step runs one token per row through the model: rows[i] is sequence
+// seqs[i] receiving token toks[i] at position pos[i]. It leaves the next
+// logits (divided by temp) in dec.logits rows 0..len(seqs)-1.
+func (dec *decoder) step(seqs []int, toks []int32, pos []int32, temp float32) {
+	m, c := dec.m, dec.m.Cfg
+	M := len(seqs)
+	d, f, V := c.HiddenSize, c.IntermediateSize, c.VocabSize
+	H, KVH, hd := c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim()
+	qw, kw := H*hd, KVH*hd
+	eps := float32(c.RMSNormEps)
+	_ = nn.EmbeddingForward(dec.x[:M*d], m.Embed.W, toks, V, d)
+	dec.seqs, dec.posv = seqs, pos
+	for l, blk := range m.Layers {
+		nn.RMSNormForward(dec.ln, dec.rstd, dec.x, blk.AttnNorm.W, M, d, eps)
+		nn.LinearForward(dec.q[:M*qw], dec.ln[:M*d], blk.Q.W, biasOf(blk.QBias), M, d, qw)
+		nn.LinearForward(dec.k[:M*kw], dec.ln[:M*d], blk.K.W, biasOf(blk.KBias), M, d, kw)
+		nn.LinearForward(dec.v[:M*kw], dec.ln[:M*d], blk.V.W, biasOf(blk.VBias), M, d, kw)
+		dec.layer = l
+		tensor.For(M, 1, dec)
+		copy(dec.mid[:M*d], dec.x[:M*d])
+		tensor.GemmRows(true, M, d, qw, 1, dec.att, qw, blk.O.W, qw, 1, dec.mid, d)
+		nn.RMSNormForward(dec.ln, dec.rstd, dec.mid, blk.MLPNorm.W, M, d, eps)
+		nn.LinearForward(dec.gate[:M*f], dec.ln[:M*d], blk.Gate.W, nil, M, d, f)
+		nn.LinearForward(dec.up[:M*f], dec.ln[:M*d], blk.Up.W, nil, M, d, f)
+		nn.SwiGLUForward(dec.h[:M*f], dec.gate[:M*f], dec.up[:M*f])
+		copy(dec.x[:M*d], dec.mid[:M*d])
+		tensor.GemmRows(true, M, d, f, 1, dec.h, f, blk.Down.W, f, 1, dec.x, d)
+	}
+	nn.RMSNormForward(dec.ln, dec.rstd, dec.x, m.Norm.W, M, d, eps)
+	tensor.GemmRows(true, M, V, d, 1/temp, dec.ln, d, m.Head.W, d, 0, dec.logits, V)
+}
+
+// Range applies rotary embeddings, appends to the cache and attends, for
+// decoder rows [lo, hi) of the current layer.
+func (dec *decoder) Range(lo, hi int) {
+	m, c := dec.m, dec.m.Cfg
+	H, KVH, hd := c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim()
+	qw, kw := H*hd, KVH*hd
+	kc, vc := dec.kc[dec.layer], dec.vc[dec.layer]
+	for r := lo; r < hi; r++ {
+		b, p := dec.seqs[r], int(dec.posv[r])
+		q, k, v := dec.q[r*qw:(r+1)*qw], dec.k[r*kw:(r+1)*kw], dec.v[r*kw:(r+1)*kw]
+		m.rope.Apply(q, H, p)
+		m.rope.Apply(k, KVH, p)
+		for g := 0; g < KVH; g++ {
+			copy(dec.cacheAt(kc, b, g, p), k[g*hd:(g+1)*hd])
+			copy(dec.cacheAt(vc, b, g, p), v[g*hd:(g+1)*hd])
+		}
+		base := b * KVH * dec.S * hd
+		m.attn.AttendOne(dec.att[r*qw:(r+1)*qw], q, kc[base:], vc[base:], dec.S*hd, p+1, dec.scores[b*dec.S:(b+1)*dec.S])
+	}
+}
+
+// sample draws a token from logits z (already divided by the temperature)
+// and returns it with its log-probability under softmax(z).
+func (dec *decoder) sample(z []float32, opt SampleOptions, rng *rand.Rand) (int32, float32) {
+	lse := logSumExp(z)
+	if opt.Temperature == 0 {
+		best := 0
+		for v := range z {
+			if z[v] > z[best] {
+				best = v
+			}
+		}
+		return int32(best), z[best] - lse
+	}
+	p := dec.probs
+	pmax := float32(0)
+	for v, zv := range z {
+		p[v] = tensor.Exp(zv - lse)
+		pmax = max(pmax, p[v])
+	}
+	// Candidates in order of decreasing probability when truncating by rank
+	// or mass; in vocabulary order otherwise.
+	cand := dec.order[:len(z)]
+	for v := range cand {
+		cand[v] = v
+	}
+	if opt.TopK > 0 || (opt.TopP > 0 && opt.TopP < 1) {
+		sort.SliceStable(cand, func(i, j int) bool { return p[cand[i]] > p[cand[j]] })
+		if opt.TopK > 0 && opt.TopK < len(cand) {
+			cand = cand[:opt.TopK]
+		}
+		if opt.TopP > 0 && opt.TopP < 1 {
+			var mass float32
+			for i, v := range cand {
+				mass += p[v]
+				if mass >= opt.TopP {
+					cand = cand[:i+1]
+					break
+				}
+			}
+		}
+	}
+	var total float32
+	n := 0
+	for _, v := range cand {
+		if opt.MinP > 0 && p[v] < opt.MinP*pmax {
+			continue
+		}
+		cand[n] = v
+		n++
+		total += p[v]
+	}
+	cand = cand[:n]
+	u := rng.Float32() * total
+	tok := cand[len(cand)-1]
+	for _, v := range cand {
+		u -= p[v]
+		if u < 0 {
+			tok = v
+			break
+		}
+	}
+	return int32(tok), z[tok] - lse
+}
