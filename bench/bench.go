@@ -118,6 +118,46 @@ func Train(s Shape, steps int) (Result, error) {
 	return measure(res, steps, 3*forwardFLOPs(cfg, s.Batch, s.Seq), step)
 }
 
+// Sample times Generate: Batch prompts of Prompt random tokens, each
+// continued by exactly New sampled tokens (no stop token), temperature 1.
+// Tokens per second counts generated tokens.
+func Sample(s Shape, reps int) (Result, error) {
+	cfg := s.Config()
+	m, err := lm.New(cfg, 1)
+	if err != nil {
+		return Result{}, err
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	prompts := make([][]int32, s.Batch)
+	for i := range prompts {
+		prompts[i] = make([]int32, s.Prompt)
+		for j := range prompts[i] {
+			prompts[i][j] = int32(r.IntN(s.Vocab))
+		}
+	}
+	opt := lm.SampleOptions{Temperature: 1, MaxNew: s.New}
+	step := func() error {
+		g, err := m.Generate(prompts, opt, r)
+		if err != nil {
+			return err
+		}
+		for _, toks := range g.Tokens {
+			if len(toks) != s.New {
+				return fmt.Errorf("bench sample: a sequence stopped after %d of %d tokens", len(toks), s.New)
+			}
+		}
+		return nil
+	}
+	// Work: the prefill forward plus one token per sequence per new step,
+	// whose attention reads the whole cache.
+	flops := forwardFLOPs(cfg, s.Batch, s.Prompt)
+	for t := s.Prompt; t < s.Prompt+s.New-1; t++ {
+		flops += forwardFLOPs(cfg, s.Batch, 1) + float64(s.Batch*cfg.NumHiddenLayers*4*cfg.NumAttentionHeads*cfg.HeadDim()*(t+1))
+	}
+	res := Result{Name: "sample", Params: cfg.NumParams(), TokensPerStep: s.Batch * s.New}
+	return measure(res, reps, flops, step)
+}
+
 // measure runs warm-up steps, then timed steps, and fills in the result.
 func measure(res Result, steps int, flopsPerStep float64, step func() error) (Result, error) {
 	for i := 0; i < 2; i++ { // warm-up: buffers reach their final size

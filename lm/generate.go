@@ -78,7 +78,11 @@ func (m *Model) Generate(prompts [][]int32, opt SampleOptions, rng *rand.Rand) (
 	if temp == 0 {
 		temp = 1
 	}
-	dec := newDecoder(m, B, Tp+opt.MaxNew)
+	dec := m.dec
+	if dec == nil || dec.B < B || dec.S < Tp+opt.MaxNew {
+		dec = newDecoder(m, B, Tp+opt.MaxNew)
+		m.dec = dec
+	}
 
 	// Prefill: the training forward pass over right-padded prompts.
 	tokens := make([]int32, B*Tp)
@@ -93,9 +97,13 @@ func (m *Model) Generate(prompts [][]int32, opt SampleOptions, rng *rand.Rand) (
 	}
 
 	out := &Generation{Tokens: make([][]int32, B), LogProbs: make([][]float32, B), Stopped: make([]bool, B)}
-	stop := map[int32]bool{}
-	for _, s := range opt.Stop {
-		stop[s] = true
+	isStop := func(tok int32) bool {
+		for _, s := range opt.Stop {
+			if s == tok {
+				return true
+			}
+		}
+		return false
 	}
 	active := make([]int, B) // sequence index of each decoder row
 	for b := range active {
@@ -113,7 +121,7 @@ func (m *Model) Generate(prompts [][]int32, opt SampleOptions, rng *rand.Rand) (
 			out.Tokens[b] = append(out.Tokens[b], tok)
 			out.LogProbs[b] = append(out.LogProbs[b], lp)
 			switch {
-			case stop[tok]:
+			case isStop(tok):
 				out.Stopped[b] = true
 			case len(out.Tokens[b]) >= opt.MaxNew:
 			default:

@@ -36,6 +36,7 @@ type Model struct {
 	par    parallel
 	scores Scores
 	params []*nn.Param
+	dec    *decoder // Generate's buffers and KV cache, reused across calls
 }
 
 // New builds a model with the given shape and small random weights: normal
