@@ -60,7 +60,7 @@ type Result struct {
 // String formats the result as the human-readable lines of `autodidact
 // bench`, ending with the tokens/s line.
 func (r Result) String() string {
-	return fmt.Sprintf("%s: BLAS %s, %d threads, %d params, %d tokens/step\n"+
+	return fmt.Sprintf("%s: %s, %d threads, %d params, %d tokens/step\n"+
 		"%.4f s/step over %d steps, %.1f GFLOP/s (sgemm peak %.1f GFLOP/s, %.0f%%)\n"+
 		"allocations per step: %.1f (%.0f bytes), peak RSS %.0f MiB\n"+
 		"tokens/s=%.0f",
@@ -205,8 +205,9 @@ func PeakGFLOPs() float64 {
 	for i := range a {
 		a[i], b[i] = r.Float32(), r.Float32()
 	}
+	tensor.Gemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n) // warm-up
 	best := 0.0
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 8; i++ {
 		t := time.Now()
 		tensor.Gemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n)
 		if g := 2 * float64(n*n*n) / time.Since(t).Seconds() / 1e9; g > best {

@@ -64,9 +64,18 @@ func Softmax(p, x []float32) (lse float32) {
 	return mx + float32(math.Log(float64(sum)))
 }
 
-// Dot returns sum_i a[i]*b[i] with four independent accumulators.
+// Dot returns sum_i a[i]*b[i]. With AVX2 it runs an assembly kernel
+// (four 8-lane FMA accumulators); otherwise four scalar accumulators.
+// The summation order depends only on len(a), so results are reproducible.
 func Dot(a, b []float32) float32 {
 	b = b[:len(a)]
+	if useAVX2 && len(a) > 0 {
+		return dotAVX2(&a[0], &b[0], len(a))
+	}
+	return dotGo(a, b)
+}
+
+func dotGo(a, b []float32) float32 {
 	var s0, s1, s2, s3 float32
 	i := 0
 	for ; i+4 <= len(a); i += 4 {
@@ -81,9 +90,17 @@ func Dot(a, b []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// Axpy sets y += alpha*x.
+// Axpy sets y += alpha*x (fused multiply-add with AVX2).
 func Axpy(alpha float32, x, y []float32) {
 	y = y[:len(x)]
+	if useAVX2 && len(x) > 0 {
+		axpyAVX2(alpha, &x[0], &y[0], len(x))
+		return
+	}
+	axpyGo(alpha, x, y)
+}
+
+func axpyGo(alpha float32, x, y []float32) {
 	for i, v := range x {
 		y[i] += alpha * v
 	}

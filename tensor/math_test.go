@@ -40,3 +40,32 @@ func TestSoftmax(t *testing.T) {
 		t.Fatalf("p[3] = %v, want 0", p[3])
 	}
 }
+
+func TestDotAndAxpyKernels(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 64, 100, 1000} {
+		a, b := make([]float32, n), make([]float32, n)
+		for i := range a {
+			a[i] = float32(math.Sin(float64(i)*0.7)) * 3
+			b[i] = float32(math.Cos(float64(i)*1.3)) - 0.2
+		}
+		var want float64
+		for i := range a {
+			want += float64(a[i]) * float64(b[i])
+		}
+		for name, got := range map[string]float32{"Dot": Dot(a, b), "dotGo": dotGo(a, b)} {
+			if math.Abs(float64(got)-want) > 1e-5*(1+float64(n)) {
+				t.Errorf("%s n=%d: %v, want %v", name, n, got, want)
+			}
+		}
+		y1 := append([]float32(nil), b...)
+		y2 := append([]float32(nil), b...)
+		Axpy(-1.5, a, y1)
+		axpyGo(-1.5, a, y2)
+		for i := range y1 {
+			w := float64(b[i]) - 1.5*float64(a[i])
+			if math.Abs(float64(y1[i])-w) > 1e-5 || math.Abs(float64(y2[i])-w) > 1e-5 {
+				t.Fatalf("Axpy n=%d element %d: %v / %v, want %v", n, i, y1[i], y2[i], w)
+			}
+		}
+	}
+}

@@ -1,0 +1,56 @@
+// Command autodidact trains language models and control policies that
+// improve themselves through reinforcement learning.
+//
+// Usage:
+//
+//	autodidact bench train  [--d 256 --layers 4 --heads 8 --ff 688 --vocab 64 --seq 128 --batch 16]
+//	autodidact bench sample [--d 256 ... --batch 64 --prompt 16 --new 112]
+//	autodidact version
+//
+// Run `autodidact help` for the list of commands.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// command is one subcommand: its name, a one-line summary and its entry.
+type command struct {
+	name, summary string
+	run           func(args []string, stdout, stderr io.Writer) error
+}
+
+var commands = []command{
+	{"bench", "measure training and sampling speed (bench train | bench sample)", runBench},
+	{"version", "print the version and the matrix-product backend", runVersion},
+}
+
+func main() {
+	if err := dispatch(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "autodidact:", err)
+		os.Exit(1)
+	}
+}
+
+func dispatch(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	usage(stderr)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: autodidact <command> [flags]\n\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+}

@@ -1,0 +1,13 @@
+package tensor
+
+import "golang.org/x/sys/cpu"
+
+// useAVX2 selects the assembly kernels (AVX2 with FMA) over the Go loops.
+// Both are deterministic; a machine always takes the same path.
+var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+//go:noescape
+func dotAVX2(a, b *float32, n int) float32
+
+//go:noescape
+func axpyAVX2(alpha float32, x, y *float32, n int)
