@@ -189,3 +189,21 @@ func TestGenerateRejectsBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestCloneIsIndependent(t *testing.T) {
+	m := genModel(t)
+	c := m.Clone()
+	b := &Batch{Rows: 1, Len: 4, Tokens: []int32{1, 2, 3, 4}}
+	s1, _ := m.Score(b)
+	want := append([]float32(nil), s1.LogProbs...)
+	s2, _ := c.Score(b)
+	for i := range want {
+		if want[i] != s2.LogProbs[i] {
+			t.Fatalf("clone scores token %d as %v, original %v", i, s2.LogProbs[i], want[i])
+		}
+	}
+	m.Params()[1].W[0] += 1 // changing the original leaves the clone alone
+	if c.Params()[1].W[0] == m.Params()[1].W[0] {
+		t.Fatal("clone shares weights with the original")
+	}
+}

@@ -43,6 +43,30 @@ type Model struct {
 // with std 0.02, output projections scaled by 1/sqrt(2 * layers) (GPT-2),
 // norms at 1.
 func New(cfg Config, seed uint64) (*Model, error) {
+	m, err := alloc(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r := rand.New(rand.NewPCG(seed, 0x6c6d))
+	const std = 0.02
+	proj := std / math.Sqrt(2*float64(cfg.NumHiddenLayers))
+	for _, p := range m.Params() {
+		switch {
+		case isBias(p.Name):
+			// zero
+		case len(p.Shape) == 1:
+			p.Fill(1) // norm gains
+		case endsWith(p.Name, "o_proj.weight"), endsWith(p.Name, "down_proj.weight"):
+			p.InitNormal(r, proj)
+		default:
+			p.InitNormal(r, std)
+		}
+	}
+	return m, nil
+}
+
+// alloc builds a model of the given shape with zero weights.
+func alloc(cfg Config) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -81,22 +105,6 @@ func New(cfg Config, seed uint64) (*Model, error) {
 		m.ValueB = nn.NewParam("value_head.bias", 1)
 	}
 	m.init()
-
-	r := rand.New(rand.NewPCG(seed, 0x6c6d))
-	const std = 0.02
-	proj := std / math.Sqrt(2*float64(cfg.NumHiddenLayers))
-	for _, p := range m.Params() {
-		switch {
-		case len(p.Shape) == 1 && p.Name != "value_head.bias" && !isBias(p.Name):
-			p.Fill(1) // norm gains
-		case isBias(p.Name):
-			// zero
-		case endsWith(p.Name, "o_proj.weight"), endsWith(p.Name, "down_proj.weight"):
-			p.InitNormal(r, proj)
-		default:
-			p.InitNormal(r, std)
-		}
-	}
 	return m, nil
 }
 
@@ -160,7 +168,7 @@ func (m *Model) ZeroGrad() {
 // Clone returns a deep copy of the weights (no gradients kept, no buffers):
 // a frozen reference policy for KL terms. It costs one copy of the weights.
 func (m *Model) Clone() *Model {
-	c, _ := New(m.Cfg, 0)
+	c, _ := alloc(m.Cfg) // the config was validated when m was built
 	src, dst := m.Params(), c.Params()
 	for i := range src {
 		copy(dst[i].W, src[i].W)

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""PyTorch eager baseline for `autodidact bench train|sample`.
+
+Same model shape (Llama-style: RMSNorm, rotary embeddings, causal attention,
+SwiGLU, tied head), same step (forward, next-token loss, backward, clip,
+AdamW) and a plain KV-cache sampling loop. Uses Debian's python3-torch; the
+product never needs it.
+
+    python3 scripts/bench_torch.py train --d 256 --layers 4 --heads 8 --ff 688 --vocab 64 --seq 128 --batch 16
+    python3 scripts/bench_torch.py sample --d 256 --layers 4 --heads 8 --ff 688 --vocab 64 --batch 64 --prompt 16 --new 112
+"""
+import argparse
+import math
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, d, eps=1e-5):
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(d))
+        self.eps = eps
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.w
+
+
+def rope_tables(hd, T, theta=10000.0):
+    inv = theta ** (-torch.arange(0, hd, 2, dtype=torch.float64) / hd)
+    ang = torch.arange(T, dtype=torch.float64)[:, None] * inv[None, :]
+    return ang.cos().float(), ang.sin().float()
+
+
+def rotate(x, cos, sin):  # x [B, H, T, hd]
+    h = x.shape[-1] // 2
+    x0, x1 = x[..., :h], x[..., h:]
+    return torch.cat([x0 * cos - x1 * sin, x1 * cos + x0 * sin], -1)
+
+
+class Block(nn.Module):
+    def __init__(self, d, h, ff):
+        super().__init__()
+        self.h, self.hd = h, d // h
+        self.n1, self.n2 = RMSNorm(d), RMSNorm(d)
+        self.q, self.k, self.v, self.o = (nn.Linear(d, d, bias=False) for _ in range(4))
+        self.gate, self.up = nn.Linear(d, ff, bias=False), nn.Linear(d, ff, bias=False)
+        self.down = nn.Linear(ff, d, bias=False)
+
+    def forward(self, x, cos, sin, cache=None, pos=0):
+        B, T, d = x.shape
+        h = self.n1(x)
+        q = self.q(h).view(B, T, self.h, self.hd).transpose(1, 2)
+        k = self.k(h).view(B, T, self.h, self.hd).transpose(1, 2)
+        v = self.v(h).view(B, T, self.h, self.hd).transpose(1, 2)
+        q, k = rotate(q, cos[pos:pos + T], sin[pos:pos + T]), rotate(k, cos[pos:pos + T], sin[pos:pos + T])
+        if cache is not None:
+            if cache[0] is not None:
+                k = torch.cat([cache[0], k], 2)
+                v = torch.cat([cache[1], v], 2)
+            cache[0], cache[1] = k, v
+        s = q @ k.transpose(-1, -2) / math.sqrt(self.hd)
+        if T > 1:
+            L = k.shape[2]
+            mask = torch.ones(T, L, dtype=torch.bool).tril(L - T)
+            s = s.masked_fill(~mask, float("-inf"))
+        a = (s.softmax(-1) @ v).transpose(1, 2).reshape(B, T, d)
+        x = x + self.o(a)
+        h = self.n2(x)
+        return x + self.down(F.silu(self.gate(h)) * self.up(h))
+
+
+class LM(nn.Module):
+    def __init__(self, a, maxpos):
+        super().__init__()
+        self.emb = nn.Embedding(a.vocab, a.d)
+        self.blocks = nn.ModuleList(Block(a.d, a.heads, a.ff) for _ in range(a.layers))
+        self.norm = RMSNorm(a.d)
+        self.cos, self.sin = rope_tables(a.d // a.heads, maxpos)
+
+    def forward(self, tok, caches=None, pos=0):
+        x = self.emb(tok)
+        for i, b in enumerate(self.blocks):
+            x = b(x, self.cos, self.sin, None if caches is None else caches[i], pos)
+        return self.norm(x) @ self.emb.weight.t()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("kind", choices=["train", "sample"])
+    for name, default in [("d", 256), ("layers", 4), ("heads", 8), ("ff", 688), ("vocab", 64), ("seq", 128),
+                          ("batch", 0), ("prompt", 16), ("new", 112), ("steps", 0), ("threads", 2)]:
+        p.add_argument("--" + name, type=int, default=default)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    if a.kind == "train":
+        B = a.batch or 16
+        model = LM(a, a.seq)
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        tok = torch.randint(0, a.vocab, (B, a.seq))
+
+        def step():
+            logits = model(tok[:, :-1])
+            loss = F.cross_entropy(logits.reshape(-1, a.vocab), tok[:, 1:].reshape(-1))
+            opt.zero_grad(set_to_none=False)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+
+        steps, ntok = a.steps or 10, B * a.seq
+    else:
+        B = a.batch or 64
+        model = LM(a, a.prompt + a.new)
+        prompts = torch.randint(0, a.vocab, (B, a.prompt))
+
+        @torch.no_grad()
+        def step():
+            caches = [[None, None] for _ in model.blocks]
+            logits = model(prompts, caches, 0)[:, -1]
+            for t in range(a.new):
+                nxt = torch.multinomial(logits.softmax(-1), 1)
+                if t == a.new - 1:
+                    break
+                logits = model(nxt, caches, a.prompt + t)[:, -1]
+
+        steps, ntok = a.steps or 3, B * a.new
+    for _ in range(2):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    el = (time.perf_counter() - t0) / steps
+    print(f"torch {torch.__version__} {a.kind}: {el:.4f} s/step, {a.threads} threads")
+    print(f"tokens/s={ntok / el:.0f}")
+
+
+if __name__ == "__main__":
+    main()
