@@ -1,0 +1,99 @@
+package verify
+
+import (
+	"regexp"
+	"strings"
+)
+
+// MaxAnswerBytes caps an extracted answer; longer ones are compared as
+// normalised strings only.
+const MaxAnswerBytes = 2000
+
+var (
+	reTextWrap   = regexp.MustCompile(`\\(?:text|textbf|textit|mathrm|mathbf|mathit|mbox|operatorname|textrm|mathsf|texttt)\s*\{([^{}]*)\}`)
+	reThousands  = regexp.MustCompile(`^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$`)
+	reNumUnit    = regexp.MustCompile(`^(-?\$?\s*[\d.,]+(?:\s*/\s*\d+)?)\s*([a-zA-Z][a-zA-Z .\-/²³^0-9]*)$`)
+	reDegree     = regexp.MustCompile(`\^\s*\{?\s*\\circ\s*\}?|°|\\degree`)
+	reSqrtShort  = regexp.MustCompile(`\\sqrt\s*([0-9a-zA-Z])`)
+	reFracShort  = regexp.MustCompile(`\\frac\s*([0-9a-zA-Z])\s*([0-9a-zA-Z])`)
+	reFracHalf   = regexp.MustCompile(`\\frac\s*\{([^{}]*)\}\s*([0-9a-zA-Z])`)
+	reVarAssign  = regexp.MustCompile(`^[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?\s*=\s*`)
+	reSpaces     = regexp.MustCompile(`\s+`)
+	reExponent   = regexp.MustCompile(`^[eE][+-]?\d+$`)
+	reTrailZeros = regexp.MustCompile(`^(-?\d+\.\d*?)0+$`)
+)
+
+// spacers removes LaTeX spacing and sizing and maps synonyms to one form.
+var spacers = strings.NewReplacer(
+	`\\`, `\\`, // a LaTeX row break stays whole (listed first, so it wins)
+	`\left`, "", `\right`, "", `\!`, "", `\,`, "", `\;`, "", `\:`, "", `\ `, " ", `\quad`, " ", `\qquad`, " ",
+	`\displaystyle`, "", `\dfrac`, `\frac`, `\tfrac`, `\frac`, `\cdot`, `*`, `\times`, `*`, `\div`, `/`,
+	`{,}`, ",", `\$`, "", `\%`, "%", "−", "-", "–", "-", "\u00a0", " ",
+)
+
+// Normalize canonicalises an answer string: it strips math delimiters and
+// LaTeX spacing, unwraps \text{} and friends, turns \dfrac and \tfrac into
+// \frac, drops degree marks, a leading "x =", thousands separators, units
+// after a number, trailing full stops, and all whitespace.
+func Normalize(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > MaxAnswerBytes {
+		return reSpaces.ReplaceAllString(s[:MaxAnswerBytes], "")
+	}
+	s = stripDelims(s)
+	s = spacers.Replace(s)
+	for i := 0; i < 4 && reTextWrap.MatchString(s); i++ {
+		s = reTextWrap.ReplaceAllString(s, "$1")
+	}
+	s = reDegree.ReplaceAllString(s, "")
+	s = strings.TrimSpace(s)
+	s = strings.TrimRight(s, ".")
+	s = strings.TrimSpace(s)
+	if loc := reVarAssign.FindStringIndex(s); loc != nil && !strings.Contains(s[loc[1]:], "=") {
+		s = s[loc[1]:]
+	}
+	if m := reNumUnit.FindStringSubmatch(s); m != nil && !strings.ContainsAny(m[2], "=") && !isSingleVar(m[2]) && !reExponent.MatchString(m[2]) {
+		s = m[1]
+	}
+	s = strings.ReplaceAll(s, "$", "")
+	s = strings.TrimSpace(s)
+	if reThousands.MatchString(s) {
+		s = strings.ReplaceAll(s, ",", "")
+	}
+	s = reSqrtShort.ReplaceAllString(s, `\sqrt{$1}`)
+	s = reFracShort.ReplaceAllString(s, `\frac{$1}{$2}`)
+	s = reFracHalf.ReplaceAllString(s, `\frac{$1}{$2}`)
+	s = reSpaces.ReplaceAllString(s, "")
+	if m := reTrailZeros.FindStringSubmatch(s); m != nil {
+		s = strings.TrimSuffix(m[1], ".")
+	}
+	return s
+}
+
+// isSingleVar reports whether a trailing word is a lone variable letter,
+// as in "3x" or "5 i", which is part of the expression, not a unit.
+func isSingleVar(w string) bool {
+	w = strings.TrimSpace(w)
+	return len(w) == 1 || strings.HasPrefix(w, "^") || strings.ContainsAny(w, "^")
+}
+
+// stripDelims removes surrounding $...$, \(...\), \[...\] and a trailing
+// sentence full stop inside them.
+func stripDelims(s string) string {
+	for {
+		t := strings.TrimSpace(s)
+		switch {
+		case strings.HasPrefix(t, "$$") && strings.HasSuffix(t, "$$") && len(t) >= 4:
+			t = t[2 : len(t)-2]
+		case strings.HasPrefix(t, "$") && strings.HasSuffix(t, "$") && len(t) >= 2:
+			t = t[1 : len(t)-1]
+		case strings.HasPrefix(t, `\(`) && strings.HasSuffix(t, `\)`):
+			t = t[2 : len(t)-2]
+		case strings.HasPrefix(t, `\[`) && strings.HasSuffix(t, `\]`):
+			t = t[2 : len(t)-2]
+		default:
+			return t
+		}
+		s = t
+	}
+}
