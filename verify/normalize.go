@@ -17,7 +17,7 @@ var (
 	reSqrtShort  = regexp.MustCompile(`\\sqrt\s*([0-9a-zA-Z])`)
 	reFracShort  = regexp.MustCompile(`\\frac\s*([0-9a-zA-Z])\s*([0-9a-zA-Z])`)
 	reFracHalf   = regexp.MustCompile(`\\frac\s*\{([^{}]*)\}\s*([0-9a-zA-Z])`)
-	reVarAssign  = regexp.MustCompile(`^[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?\s*=\s*`)
+	reVarAssign  = regexp.MustCompile(`^[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?\s*(?:=|\\in)\s*`)
 	reSpaces     = regexp.MustCompile(`\s+`)
 	reExponent   = regexp.MustCompile(`^[eE][+-]?\d+$`)
 	reTrailZeros = regexp.MustCompile(`^(-?\d+\.\d*?)0+$`)
@@ -74,7 +74,15 @@ func Normalize(s string) string {
 // as in "3x" or "5 i", which is part of the expression, not a unit.
 func isSingleVar(w string) bool {
 	w = strings.TrimSpace(w)
-	return len(w) == 1 || strings.HasPrefix(w, "^") || strings.ContainsAny(w, "^")
+	letters := 0
+	for _, c := range w {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			letters++
+		} else {
+			break
+		}
+	}
+	return letters <= 1
 }
 
 // stripDelims removes surrounding $...$, \(...\), \[...\] and a trailing

@@ -115,6 +115,10 @@ func TestEquivalent(t *testing.T) {
 		{"C", "(B)", false},
 		// bases and odd answers compare as strings
 		{"52_8", "52_8", true},
+		{`5 \text{ cm}^2`, "5", true},
+		{`x \in [1, 2)`, "[1,2)", true},
+		{`18 \text{ dollars}`, "18", true},
+		{"3 x", "3x", true},
 		{"", "5", false},
 	} {
 		if got := Equivalent(tc.pred, tc.gold); got != tc.want {

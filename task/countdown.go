@@ -1,0 +1,327 @@
+package task
+
+import (
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+)
+
+func init() {
+	register("countdown", func(p map[string]any) (Task, error) {
+		t := &Countdown{Numbers: 4, MaxNumber: 25, MaxTarget: 200}
+		if err := decodeParams("countdown", p, t); err != nil {
+			return nil, err
+		}
+		if t.Numbers < 2 || t.Numbers > 6 || t.MaxNumber < 2 || t.MaxTarget < 1 {
+			return nil, fmt.Errorf("task countdown: need 2 <= numbers <= 6, max_number >= 2, max_target >= 1")
+		}
+		return t, nil
+	})
+}
+
+// Countdown asks for an expression that reaches a target from given
+// numbers, each used at most once, with + - * /. The reference solver
+// searches combinations of pairs; the grader parses the expression safely
+// and evaluates it in exact rationals.
+type Countdown struct {
+	Numbers   int `json:"numbers"`
+	MaxNumber int `json:"max_number"`
+	MaxTarget int `json:"max_target"`
+}
+
+func (*Countdown) Name() string { return "countdown" }
+func (*Countdown) Description() string {
+	return "reach a target from given numbers with + - * / (numbers, max_number, max_target)"
+}
+
+// Draw picks numbers and a reachable target (built from a random
+// combination so at least one solution exists).
+func (t *Countdown) Draw(r *rand.Rand) Problem {
+	for {
+		nums := make([]int, t.Numbers)
+		for i := range nums {
+			nums[i] = 1 + r.IntN(t.MaxNumber)
+		}
+		items := make([]cdItem, len(nums))
+		for i, n := range nums {
+			items[i] = cdItem{v: big.NewRat(int64(n), 1), expr: strconv.Itoa(n)}
+		}
+		for len(items) > 1 && (len(items) == len(nums) || r.IntN(3) > 0) {
+			i, j := r.IntN(len(items)), r.IntN(len(items)-1)
+			if j >= i {
+				j++
+			}
+			c, ok := combine(items[i], items[j], "+-*/"[r.IntN(4)])
+			if !ok {
+				break
+			}
+			items = removeTwo(items, i, j)
+			items = append(items, c)
+		}
+		target := items[len(items)-1].v
+		if !target.IsInt() || target.Sign() <= 0 || target.Num().Int64() > int64(t.MaxTarget) {
+			continue
+		}
+		strs := make([]string, len(nums))
+		for i, n := range nums {
+			strs[i] = strconv.Itoa(n)
+		}
+		tg := target.Num().String()
+		return Problem{Question: fmt.Sprintf("use %s to make %s", strings.Join(strs, " "), tg), Answer: tg,
+			Difficulty: t.Numbers, Meta: map[string]any{"numbers": nums, "target": tg}}
+	}
+}
+
+type cdItem struct {
+	v    *big.Rat
+	expr string
+}
+
+// combine applies op to two items; division by zero and non-positive
+// results are refused.
+func combine(a, b cdItem, op byte) (cdItem, bool) {
+	v := new(big.Rat)
+	switch op {
+	case '+':
+		v.Add(a.v, b.v)
+	case '-':
+		v.Sub(a.v, b.v)
+	case '*':
+		v.Mul(a.v, b.v)
+	case '/':
+		if b.v.Sign() == 0 {
+			return cdItem{}, false
+		}
+		v.Quo(a.v, b.v)
+	}
+	if v.Sign() <= 0 {
+		return cdItem{}, false
+	}
+	return cdItem{v: v, expr: "(" + a.expr + string(op) + b.expr + ")"}, true
+}
+
+func removeTwo(items []cdItem, i, j int) []cdItem {
+	out := make([]cdItem, 0, len(items))
+	for k, it := range items {
+		if k != i && k != j {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func (t *Countdown) problemNumbers(p Problem) ([]int, *big.Rat) {
+	var nums []int
+	rest := strings.TrimPrefix(p.Question, "use ")
+	list, tg, _ := strings.Cut(rest, " to make ")
+	for _, f := range strings.Fields(list) {
+		n, _ := strconv.Atoi(f)
+		nums = append(nums, n)
+	}
+	target, _ := new(big.Rat).SetString(tg)
+	return nums, target
+}
+
+// Steps writes one line per combination ("25-5=20") and the expression.
+func (t *Countdown) Steps(p Problem, r *rand.Rand, err string) ([]string, string) {
+	nums, target := t.problemNumbers(p)
+	items := make([]cdItem, len(nums))
+	for i, n := range nums {
+		items[i] = cdItem{v: big.NewRat(int64(n), 1), expr: strconv.Itoa(n)}
+	}
+	var steps []string
+	if !cdSearch(items, target, &steps, 0) {
+		return []string{"no solution"}, "0"
+	}
+	expr := steps[len(steps)-1]
+	steps = steps[:len(steps)-1]
+	if err == "arith" {
+		// Change one operator of the final expression so that it misses the
+		// target: a wrong solution (starting at a random operator).
+		b := []byte(expr)
+		var ops []int
+		for i, c := range b {
+			if strings.IndexByte("+-*/", c) >= 0 {
+				ops = append(ops, i)
+			}
+		}
+		start, changed := 0, false
+		if len(ops) > 0 {
+			start = r.IntN(len(ops))
+		}
+	search:
+		for k := range ops {
+			i := ops[(start+k)%len(ops)]
+			orig := b[i]
+			for _, alt := range []byte("+-*/") {
+				if alt == orig {
+					continue
+				}
+				b[i] = alt
+				if v, _, e := evalCountdown(string(b)); e == nil && v.Cmp(target) != 0 {
+					expr, changed = string(b), true
+					break search
+				}
+			}
+			b[i] = orig
+		}
+		if !changed { // no operator to change (the target is a given number)
+			expr = perturbAnswer(strings.Trim(expr, "()"), r)
+		}
+	}
+	return steps, strings.TrimSuffix(strings.TrimPrefix(expr, "("), ")")
+}
+
+// cdSearch finds a combination reaching target; on success steps holds the
+// step lines followed by the final expression.
+func cdSearch(items []cdItem, target *big.Rat, steps *[]string, depth int) bool {
+	for _, it := range items {
+		if it.v.Cmp(target) == 0 {
+			*steps = append(*steps, it.expr)
+			return true
+		}
+	}
+	if len(items) < 2 || depth > 6 {
+		return false
+	}
+	for i := range items {
+		for j := range items {
+			if i == j {
+				continue
+			}
+			for _, op := range []byte("+-*/") {
+				if (op == '+' || op == '*') && j < i {
+					continue // commutative: one order is enough
+				}
+				c, ok := combine(items[i], items[j], op)
+				if !ok {
+					continue
+				}
+				line := fmt.Sprintf("%s%c%s=%s", items[i].v.RatString(), op, items[j].v.RatString(), c.v.RatString())
+				*steps = append(*steps, line)
+				if cdSearch(append(removeTwo(items, i, j), c), target, steps, depth+1) {
+					return true
+				}
+				*steps = (*steps)[:len(*steps)-1]
+			}
+		}
+	}
+	return false
+}
+
+// Grade accepts an expression that evaluates exactly to the target and
+// uses each given number at most as often as it was given.
+func (t *Countdown) Grade(p Problem, completion string) Reward {
+	rw := gradeAnswer(p, completion, DefaultTemplate.AnswerPrefix)
+	rw.Correct, rw.Reward = false, 0
+	nums, target := t.problemNumbers(p)
+	v, used, err := evalCountdown(rw.Pred)
+	if err != nil {
+		return rw
+	}
+	avail := map[int]int{}
+	for _, n := range nums {
+		avail[n]++
+	}
+	for _, n := range used {
+		avail[n]--
+		if avail[n] < 0 {
+			return rw
+		}
+	}
+	if v.Cmp(target) == 0 {
+		rw.Correct, rw.Reward = true, 1
+	}
+	return rw
+}
+
+// evalCountdown evaluates an expression of non-negative integers, + - * /
+// and parentheses in exact rationals, returning the numbers it used. Input
+// is capped at 200 bytes and 50 nesting levels.
+func evalCountdown(s string) (*big.Rat, []int, error) {
+	s = strings.ReplaceAll(strings.ReplaceAll(s, " ", ""), "×", "*")
+	if len(s) == 0 || len(s) > 200 {
+		return nil, nil, fmt.Errorf("expression length %d out of range", len(s))
+	}
+	e := &cdParser{s: s}
+	v, err := e.sum(0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if e.i != len(s) {
+		return nil, nil, fmt.Errorf("unexpected %q at %d", s[e.i], e.i)
+	}
+	return v, e.used, nil
+}
+
+type cdParser struct {
+	s    string
+	i    int
+	used []int
+}
+
+func (e *cdParser) sum(depth int) (*big.Rat, error) {
+	v, err := e.product(depth)
+	for err == nil && e.i < len(e.s) && (e.s[e.i] == '+' || e.s[e.i] == '-') {
+		op := e.s[e.i]
+		e.i++
+		var w *big.Rat
+		if w, err = e.product(depth); err == nil {
+			if op == '+' {
+				v.Add(v, w)
+			} else {
+				v.Sub(v, w)
+			}
+		}
+	}
+	return v, err
+}
+
+func (e *cdParser) product(depth int) (*big.Rat, error) {
+	v, err := e.factor(depth)
+	for err == nil && e.i < len(e.s) && (e.s[e.i] == '*' || e.s[e.i] == '/') {
+		op := e.s[e.i]
+		e.i++
+		var w *big.Rat
+		if w, err = e.factor(depth); err == nil {
+			if op == '*' {
+				v.Mul(v, w)
+			} else if w.Sign() == 0 {
+				err = fmt.Errorf("division by zero")
+			} else {
+				v.Quo(v, w)
+			}
+		}
+	}
+	return v, err
+}
+
+func (e *cdParser) factor(depth int) (*big.Rat, error) {
+	if depth > 50 {
+		return nil, fmt.Errorf("expression nested too deeply")
+	}
+	if e.i < len(e.s) && e.s[e.i] == '(' {
+		e.i++
+		v, err := e.sum(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		if e.i >= len(e.s) || e.s[e.i] != ')' {
+			return nil, fmt.Errorf("missing ) at %d", e.i)
+		}
+		e.i++
+		return v, nil
+	}
+	start := e.i
+	for e.i < len(e.s) && e.s[e.i] >= '0' && e.s[e.i] <= '9' && e.i-start < 9 {
+		e.i++
+	}
+	if start == e.i {
+		return nil, fmt.Errorf("expected a number at %d", start)
+	}
+	n, _ := strconv.Atoi(e.s[start:e.i])
+	e.used = append(e.used, n)
+	return big.NewRat(int64(n), 1), nil
+}
