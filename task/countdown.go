@@ -65,8 +65,13 @@ func (t *Countdown) Draw(r *rand.Rand) Problem {
 			continue
 		}
 		strs := make([]string, len(nums))
+		trivial := false
 		for i, n := range nums {
 			strs[i] = strconv.Itoa(n)
+			trivial = trivial || target.Cmp(big.NewRat(int64(n), 1)) == 0
+		}
+		if trivial { // the target must need at least one operation
+			continue
 		}
 		tg := target.Num().String()
 		return Problem{Question: fmt.Sprintf("use %s to make %s", strings.Join(strs, " "), tg), Answer: tg,
@@ -131,8 +136,14 @@ func (t *Countdown) Steps(p Problem, r *rand.Rand, err string) ([]string, string
 	for i, n := range nums {
 		items[i] = cdItem{v: big.NewRat(int64(n), 1), expr: strconv.Itoa(n)}
 	}
+	// Iterative deepening: the first solution found uses the fewest steps.
 	var steps []string
-	if !cdSearch(items, target, &steps, 0) {
+	found := false
+	for limit := 0; limit < len(items) && !found; limit++ {
+		steps = steps[:0]
+		found = cdSearch(items, target, &steps, limit)
+	}
+	if !found {
 		return []string{"no solution"}, "0"
 	}
 	expr := steps[len(steps)-1]
@@ -174,16 +185,17 @@ func (t *Countdown) Steps(p Problem, r *rand.Rand, err string) ([]string, string
 	return steps, strings.TrimSuffix(strings.TrimPrefix(expr, "("), ")")
 }
 
-// cdSearch finds a combination reaching target; on success steps holds the
-// step lines followed by the final expression.
-func cdSearch(items []cdItem, target *big.Rat, steps *[]string, depth int) bool {
+// cdSearch finds a combination reaching target in at most left more
+// steps; on success steps holds the step lines followed by the final
+// expression.
+func cdSearch(items []cdItem, target *big.Rat, steps *[]string, left int) bool {
 	for _, it := range items {
 		if it.v.Cmp(target) == 0 {
 			*steps = append(*steps, it.expr)
 			return true
 		}
 	}
-	if len(items) < 2 || depth > 6 {
+	if len(items) < 2 || left == 0 {
 		return false
 	}
 	for i := range items {
@@ -201,7 +213,7 @@ func cdSearch(items []cdItem, target *big.Rat, steps *[]string, depth int) bool 
 				}
 				line := fmt.Sprintf("%s%c%s=%s", items[i].v.RatString(), op, items[j].v.RatString(), c.v.RatString())
 				*steps = append(*steps, line)
-				if cdSearch(append(removeTwo(items, i, j), c), target, steps, depth+1) {
+				if cdSearch(append(removeTwo(items, i, j), c), target, steps, left-1) {
 					return true
 				}
 				*steps = (*steps)[:len(*steps)-1]

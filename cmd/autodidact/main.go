@@ -5,6 +5,8 @@
 //
 //	autodidact bench train  [--d 256 --layers 4 --heads 8 --ff 688 --vocab 64 --seq 128 --batch 16]
 //	autodidact bench sample [--d 256 ... --batch 64 --prompt 16 --new 112]
+//	autodidact grade [--format auto|gsm8k|math] [FILE]   (JSON lines in, graded lines out)
+//	autodidact tasks [sample NAME -n 5]
 //	autodidact version
 //
 // Run `autodidact help` for the list of commands.
@@ -24,6 +26,8 @@ type command struct {
 
 var commands = []command{
 	{"bench", "measure training and sampling speed (bench train | bench sample)", runBench},
+	{"grade", "grade JSON lines {gold, response[, format]}: adds pred and correct", runGrade},
+	{"tasks", "list tasks, or print problems with solutions (tasks sample NAME -n 5)", runTasks},
 	{"version", "print the version and the matrix-product backend", runVersion},
 }
 

@@ -46,3 +46,53 @@ func TestUnknownCommandAndFlags(t *testing.T) {
 		t.Errorf("bad shape: got %v, want an error naming the config field", err)
 	}
 }
+
+func TestGradeCommand(t *testing.T) {
+	in := strings.NewReader(`{"gold":"#### 18","response":"so 9*2=18 dollars","id":1}
+{"gold":"\\frac{1}{2}","response":"\\boxed{0.5}","format":"math"}
+
+{"gold":42,"response":"no idea"}
+`)
+	var out, errb bytes.Buffer
+	if err := gradeLines(in, "in", &out, &errb, "auto", false); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	want := []string{`"correct":true`, `"correct":true`, `"correct":false`}
+	for i, w := range want {
+		if !strings.Contains(lines[i], w) {
+			t.Errorf("line %d = %s, want %s", i+1, lines[i], w)
+		}
+	}
+	if !strings.Contains(lines[0], `"id":1`) || !strings.Contains(lines[0], `"pred":"18"`) || !strings.Contains(lines[2], `"pred":null`) {
+		t.Errorf("fields not kept or pred wrong: %v", lines)
+	}
+	bad := strings.NewReader("{\"gold\":\"1\",\"response\":\"1\"}\nnot json\n{\"response\":\"x\"}\n")
+	out.Reset()
+	if err := gradeLines(bad, "in.jsonl", &out, &errb, "auto", false); err == nil || !strings.Contains(err.Error(), "in.jsonl:2") {
+		t.Fatalf("got %v, want an error naming in.jsonl:2", err)
+	}
+	bad = strings.NewReader("{\"gold\":\"1\",\"response\":\"1\"}\nnot json\n{\"response\":\"x\"}\n")
+	out.Reset()
+	errb.Reset()
+	if err := gradeLines(bad, "in.jsonl", &out, &errb, "auto", true); err != nil || !strings.Contains(errb.String(), "2 malformed") {
+		t.Fatalf("skip-bad: %v, %s", err, errb.String())
+	}
+}
+
+func TestTasksCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := dispatch([]string{"tasks"}, &out, &errb); err != nil || !strings.Contains(out.String(), "countdown") {
+		t.Fatalf("tasks: %v %s", err, out.String())
+	}
+	out.Reset()
+	if err := dispatch([]string{"tasks", "sample", "add", "-n", "3", "--param", "max_digits=2"}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if c := strings.Count(out.String(), "solution correct: true"); c != 3 {
+		t.Fatalf("want 3 correct reference solutions, got %d:\n%s", c, out.String())
+	}
+	if err := dispatch([]string{"tasks", "sample", "add", "--param", "digits=2"}, &out, &errb); err == nil {
+		t.Fatal("unknown task parameter must fail")
+	}
+}
