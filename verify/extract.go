@@ -147,11 +147,22 @@ func answerIs(s string) (string, bool) {
 	if len(locs) == 0 {
 		return "", false
 	}
-	rest := s[locs[len(locs)-1][1]:]
-	if b, ok := lastBoxed(firstLine(rest)); ok {
+	loc := locs[len(locs)-1]
+	rest := firstLine(s[loc[1]:])
+	if b, ok := lastBoxed(rest); ok {
 		return b, true
 	}
-	return trimSentence(firstLine(rest)), true
+	if strings.HasSuffix(strings.TrimSpace(s[loc[0]:loc[1]]), "$") {
+		// "the answer is $x$. I hope it is correct." -> x
+		if end := strings.IndexByte(rest, '$'); end >= 0 {
+			return rest[:end], true
+		}
+	}
+	// End at the sentence: a full stop followed by a space (not a decimal point).
+	if end := strings.Index(rest, ". "); end >= 0 {
+		rest = rest[:end]
+	}
+	return trimSentence(rest), true
 }
 
 // aColon returns the rest of the last line that starts with "A:".

@@ -1,7 +1,9 @@
 package verify
 
 import (
+	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -20,6 +22,9 @@ var (
 	reVarAssign  = regexp.MustCompile(`^[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?\s*(?:=|\\in)\s*`)
 	reSpaces     = regexp.MustCompile(`\s+`)
 	reExponent   = regexp.MustCompile(`^[eE][+-]?\d+$`)
+	reNumWords   = regexp.MustCompile(`^(-?\$?\s*[\d.,]*\d(?:\s*/\s*\d+)?)\s+[a-zA-Z]{2,}\b`)
+	reSubscript  = regexp.MustCompile(`_\{([0-9a-zA-Z]+)\}`)
+	reMixed      = regexp.MustCompile(`^(-?)(\d+)\\frac\{(\d+)\}\{(\d+)\}$`)
 	reTrailZeros = regexp.MustCompile(`^(-?\d+\.\d*?)0+$`)
 )
 
@@ -52,7 +57,9 @@ func Normalize(s string) string {
 	if loc := reVarAssign.FindStringIndex(s); loc != nil && !strings.Contains(s[loc[1]:], "=") {
 		s = s[loc[1]:]
 	}
-	if m := reNumUnit.FindStringSubmatch(s); m != nil && !strings.ContainsAny(m[2], "=") && !isSingleVar(m[2]) && !reExponent.MatchString(m[2]) {
+	if m := reNumWords.FindStringSubmatch(s); m != nil && !strings.Contains(s, `\`) {
+		s = m[1] // "18 because ..." or "18 eggs per day"
+	} else if m := reNumUnit.FindStringSubmatch(s); m != nil && !strings.ContainsAny(m[2], "=") && !isSingleVar(m[2]) && !reExponent.MatchString(m[2]) {
 		s = m[1]
 	}
 	s = strings.ReplaceAll(s, "$", "")
@@ -64,6 +71,16 @@ func Normalize(s string) string {
 	s = reFracShort.ReplaceAllString(s, `\frac{$1}{$2}`)
 	s = reFracHalf.ReplaceAllString(s, `\frac{$1}{$2}`)
 	s = reSpaces.ReplaceAllString(s, "")
+	s = reSubscript.ReplaceAllString(s, "_$1")
+	if m := reMixed.FindStringSubmatch(s); m != nil {
+		// A mixed number such as 2\frac{1}{2} is 5/2, not 2 times 1/2.
+		w, _ := strconv.Atoi(m[2])
+		n, _ := strconv.Atoi(m[3])
+		d, _ := strconv.Atoi(m[4])
+		if d > 0 && n < d && w < 1e6 && d < 1e6 {
+			s = fmt.Sprintf(`%s\frac{%d}{%d}`, m[1], w*d+n, d)
+		}
+	}
 	if m := reTrailZeros.FindStringSubmatch(s); m != nil {
 		s = strings.TrimSuffix(m[1], ".")
 	}

@@ -31,6 +31,10 @@ func TestExtract(t *testing.T) {
 		{"It costs $1,250.50 total.", Auto, "$1,250.50", "last-number"},
 		{"half is 3/4 of it", Auto, "3/4", "last-number"},
 		{"both: \\boxed{2} but #### 3", GSM8K, "3", "hashes"},
+		{"Final Answer: The final answer is $18$. I hope it is correct.", Auto, "18", "answer-is"},
+		{"Final Answer: The final answer is 3.5. I hope it is correct.", Auto, "3.5", "answer-is"},
+		{"So the answer is 18 because 9*2=18.", Auto, "18 because 9*2=18", "answer-is"},
+		{"The answer is \\(\\frac{1}{2}\\).", Auto, "\\(\\frac{1}{2}\\)", "answer-is"},
 		{"both: \\boxed{2} but #### 3", MATH, "2", "boxed"},
 	} {
 		got, ok := Extract(tc.resp, tc.f)
@@ -119,6 +123,12 @@ func TestEquivalent(t *testing.T) {
 		{`x \in [1, 2)`, "[1,2)", true},
 		{`18 \text{ dollars}`, "18", true},
 		{"3 x", "3x", true},
+		{"1011_{2}", "1011_2", true},
+		{`2\frac{1}{2}`, `\frac52`, true},
+		{`2\frac{1}{2}`, `1`, false},
+		{"18 because 9*2=18", "18", true},
+		{`\$32,348`, "32348", true},
+		{"5/4", "1.25", true},
 		{"", "5", false},
 	} {
 		if got := Equivalent(tc.pred, tc.gold); got != tc.want {
