@@ -3,6 +3,9 @@
 //
 // Usage:
 //
+//	autodidact run [RECIPE] [--set rl.lr=1e-4 ...] [--out DIR]
+//	autodidact run --resume DIR
+//	autodidact report DIR [DIR...]
 //	autodidact bench train  [--d 256 --layers 4 --heads 8 --ff 688 --vocab 64 --seq 128 --batch 16]
 //	autodidact bench sample [--d 256 ... --batch 64 --prompt 16 --new 112]
 //	autodidact grade [--format auto|gsm8k|math] [FILE]   (JSON lines in, graded lines out)
@@ -25,6 +28,8 @@ type command struct {
 }
 
 var commands = []command{
+	{"run", "pretrain, RL-train and evaluate a policy (run [RECIPE] [--set k=v] | run --resume DIR)", runRun},
+	{"report", "compare finished runs side by side (report DIR...)", runReport},
 	{"bench", "measure training and sampling speed (bench train | bench sample)", runBench},
 	{"grade", "grade JSON lines {gold, response[, format]}: adds pred and correct", runGrade},
 	{"tasks", "list tasks, or print problems with solutions (tasks sample NAME -n 5)", runTasks},
@@ -57,4 +62,5 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
+	fmt.Fprintf(w, "\nrecipes: %s\n", recipeList())
 }

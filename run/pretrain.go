@@ -1,0 +1,125 @@
+package run
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/autodidact-rl/autodidact/lm"
+	"github.com/autodidact-rl/autodidact/optim"
+	"github.com/autodidact-rl/autodidact/task"
+)
+
+// lmStage runs next-token training ("pretrain" on the noisy solver's text,
+// all tokens; "sft" on reference solutions, completion tokens only) from
+// the current global step to offset + c.Steps.
+func (ru *runner) lmStage(name string, c PretrainConfig, offset int) error {
+	if ru.opt == nil {
+		ru.opt = optim.NewAdamW(ru.policy.Params(), optim.AdamWConfig{Beta1: 0.9, Beta2: 0.99, Eps: 1e-8, WeightDecay: c.WeightDecay})
+	}
+	sched := optim.Schedule{Kind: "cosine", Warmup: c.Warmup, Total: c.Steps, MinRatio: 0.1}
+	if sched.Total <= sched.Warmup {
+		sched.Kind = "constant"
+	}
+	for s := ru.prog.GStep - offset; s < c.Steps; s++ {
+		g := offset + s
+		t0 := time.Now()
+		b, err := ru.lmBatch(c, name == "sft", g)
+		if err != nil {
+			return err
+		}
+		sc, err := ru.policy.Score(b)
+		if err != nil {
+			return fmt.Errorf("%s step %d: %w", name, s+1, err)
+		}
+		var n float64
+		for _, m := range b.Mask {
+			n += float64(m)
+		}
+		dlp := make([]float32, len(b.Tokens))
+		var loss float64
+		for i, m := range b.Mask {
+			if m != 0 {
+				dlp[i] = -m / float32(n)
+				loss -= float64(m) * float64(sc.LogProbs[i]) / n
+			}
+		}
+		ru.policy.ZeroGrad()
+		if err := ru.policy.Backward(dlp, nil, nil); err != nil {
+			return fmt.Errorf("%s step %d: %w", name, s+1, err)
+		}
+		gn, err := optim.ClipGradNorm(ru.policy.Params(), c.GradClip)
+		if err != nil {
+			return fmt.Errorf("%s step %d: %w", name, s+1, err)
+		}
+		lr := sched.LR(s, c.LR)
+		ru.opt.Step(lr)
+		ru.prog.GStep = g + 1
+		el := time.Since(t0).Seconds()
+		ru.metrics.Write(map[string]any{"stage": name, "gstep": g + 1, "step": s + 1, "loss": loss, "lr": lr,
+			"grad_norm": gn, "tokens": len(b.Tokens), "tokens_per_s": float64(len(b.Tokens)) / el, "time_step": el})
+		if (s+1)%100 == 0 || s+1 == c.Steps {
+			fmt.Fprintf(ru.log, "%s %d/%d  loss %.4f  lr %.2e  %.0f tok/s\n", name, s+1, c.Steps, loss, lr, float64(len(b.Tokens))/el)
+		}
+		if (s+1)%ru.r.CheckpointEvery == 0 || s+1 == c.Steps {
+			if err := ru.checkpoint(name); err != nil {
+				return err
+			}
+		}
+	}
+	ru.opt = nil // the next stage starts its own optimiser
+	return nil
+}
+
+// lmBatch builds the training batch of global step g: fresh training
+// problems and their (noisy or reference) solutions, as BOS prompt
+// solution EOS rows, right-padded.
+func (ru *runner) lmBatch(c PretrainConfig, completionOnly bool, g int) (*lm.Batch, error) {
+	seed := ru.r.Seed*1_000_003 + uint64(g)
+	ps, err := task.Generate(ru.task, task.Train, seed, c.Batch, ru.r.Task.Template)
+	if err != nil {
+		return nil, err
+	}
+	r := rand.New(rand.NewPCG(seed, 0x736f6c76))
+	rows := make([][]int32, len(ps))
+	starts := make([]int, len(ps))
+	T := 0
+	for i, p := range ps {
+		sol := task.Solve(ru.task, p, ru.r.Task.Template, c.Noise, r)
+		prompt, err := ru.encodePrompt(p)
+		if err != nil {
+			return nil, err
+		}
+		comp, err := ru.tok.Encode(sol)
+		if err != nil {
+			return nil, fmt.Errorf("solution of %q: %w", p.Question, err)
+		}
+		row := append(append(prompt, comp...), ru.eos)
+		if len(row) > ru.r.Model.MaxLen {
+			return nil, fmt.Errorf("a training sequence has %d tokens, more than model.max_position_embeddings %d (problem %q)", len(row), ru.r.Model.MaxLen, p.Question)
+		}
+		rows[i], starts[i] = row, len(prompt)
+		T = max(T, len(row))
+	}
+	b := &lm.Batch{Rows: len(rows), Len: T, Tokens: make([]int32, len(rows)*T), Mask: make([]float32, len(rows)*T)}
+	for i, row := range rows {
+		copy(b.Tokens[i*T:], row)
+		from := 1
+		if completionOnly {
+			from = starts[i]
+		}
+		for t := from; t < len(row); t++ {
+			b.Mask[i*T+t] = 1
+		}
+	}
+	return b, nil
+}
+
+// encodePrompt is BOS followed by the rendered prompt.
+func (ru *runner) encodePrompt(p task.Problem) ([]int32, error) {
+	ids, err := ru.tok.Encode(p.Prompt)
+	if err != nil {
+		return nil, fmt.Errorf("prompt %q: %w", p.Prompt, err)
+	}
+	return append([]int32{ru.bos}, ids...), nil
+}

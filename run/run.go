@@ -1,0 +1,284 @@
+package run
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/autodidact-rl/autodidact/checkpoint"
+	"github.com/autodidact-rl/autodidact/lm"
+	"github.com/autodidact-rl/autodidact/optim"
+	"github.com/autodidact-rl/autodidact/task"
+	"github.com/autodidact-rl/autodidact/tensor"
+	"github.com/autodidact-rl/autodidact/tokenizer"
+)
+
+// Files of a run directory.
+const (
+	ConfigFile    = "config.yaml"
+	MetricsFile   = "metrics.jsonl"
+	SamplesFile   = "samples.jsonl"
+	SummaryFile   = "summary.json"
+	TokenizerFile = "tokenizer.json"
+	CheckpointDir = "checkpoints"
+	CriticDir     = "critic"
+	RefDir        = "reference"
+)
+
+// progress is the resumable state kept in each checkpoint.
+type progress struct {
+	Stage        string      `json:"stage"` // stage of the step just completed: pretrain, sft, rl
+	GStep        int         `json:"gstep"` // global step: pretrain, then sft, then rl steps
+	MetricsLines int         `json:"metrics_lines"`
+	SamplesLines int         `json:"samples_lines"`
+	Base         *EvalResult `json:"base,omitempty"`
+	Seconds      float64     `json:"seconds"` // wall time spent before this checkpoint
+	RLTime       timeSplit   `json:"rl_time"`
+}
+
+// runner holds everything a run needs.
+type runner struct {
+	r       *Recipe
+	dir     string
+	log     io.Writer
+	tok     *tokenizer.Char
+	task    task.Task
+	policy  *lm.Model
+	ref     *lm.Model // frozen reference (KL), set when RL starts
+	critic  *lm.Model // value model (gae)
+	opt     *optim.AdamW
+	critOpt *optim.AdamW
+	rng     *rand.PCG // RL sampling randomness (saved in checkpoints)
+	prog    progress
+	metrics *lineWriter
+	samples *lineWriter
+	start   time.Time
+	bos     int32
+	eos     int32
+}
+
+// Run executes (or, with resume, continues) the recipe in dir and returns
+// the summary. log receives progress lines.
+func Run(r *Recipe, dir string, resume bool, log io.Writer) (*Summary, error) {
+	if r.Threads > 0 {
+		tensor.SetThreads(r.Threads)
+	}
+	ru := &runner{r: r, dir: dir, log: log, start: time.Now()}
+	if err := ru.setup(resume); err != nil {
+		return nil, err
+	}
+	defer ru.metrics.Close()
+	defer ru.samples.Close()
+	fmt.Fprintf(log, "BLAS: %s, %d threads; run directory %s\n", tensor.Backend(), tensor.Threads(), dir)
+	if err := ru.stages(); err != nil {
+		return nil, err
+	}
+	return ru.finish()
+}
+
+func (ru *runner) setup(resume bool) error {
+	r := ru.r
+	if err := os.MkdirAll(ru.dir, 0o755); err != nil {
+		return err
+	}
+	var err error
+	if ru.tok, err = tokenizer.NewChar(tokenizer.DefaultAlphabet, nil); err != nil {
+		return err
+	}
+	ru.bos, _ = ru.tok.Special(tokenizer.BOS)
+	ru.eos, _ = ru.tok.Special(tokenizer.EOS)
+	if ru.task, err = task.New(r.Task.Name, r.Task.Params); err != nil {
+		return err
+	}
+	if ru.policy, err = lm.New(r.Model.LMConfig(ru.tok.VocabSize()), r.Seed); err != nil {
+		return err
+	}
+	ru.rng = rand.NewPCG(r.Seed, 0x726c)
+	ckRoot := filepath.Join(ru.dir, CheckpointDir)
+	latest, err := checkpoint.Latest(ckRoot)
+	switch {
+	case resume && err == nil:
+		if err := ru.restore(latest); err != nil {
+			return fmt.Errorf("resume from %s: %w", latest, err)
+		}
+		fmt.Fprintf(ru.log, "resuming after global step %d (%s)\n", ru.prog.GStep, ru.prog.Stage)
+	case resume && !errors.Is(err, checkpoint.ErrNoCheckpoint):
+		return err
+	case !resume && err == nil:
+		return fmt.Errorf("%s already holds a run; use --resume to continue it", ru.dir)
+	default: // a fresh run (or a resume before the first checkpoint)
+		if err := checkpoint.WriteFileAtomic(filepath.Join(ru.dir, ConfigFile), r.YAML()); err != nil {
+			return err
+		}
+		if err := ru.tok.Save(filepath.Join(ru.dir, TokenizerFile)); err != nil {
+			return err
+		}
+	}
+	if ru.metrics, err = openLines(filepath.Join(ru.dir, MetricsFile), ru.prog.MetricsLines); err != nil {
+		return err
+	}
+	ru.samples, err = openLines(filepath.Join(ru.dir, SamplesFile), ru.prog.SamplesLines)
+	return err
+}
+
+// Stage boundaries in global steps.
+func (ru *runner) pretrainEnd() int { return ru.r.Pretrain.Steps }
+func (ru *runner) sftEnd() int      { return ru.r.Pretrain.Steps + ru.r.SFT.Steps }
+func (ru *runner) rlEnd() int       { return ru.sftEnd() + ru.r.RL.Steps }
+
+func (ru *runner) stages() error {
+	if ru.prog.GStep < ru.pretrainEnd() {
+		if err := ru.lmStage("pretrain", ru.r.Pretrain, 0); err != nil {
+			return err
+		}
+	}
+	if ru.prog.GStep < ru.sftEnd() {
+		if err := ru.lmStage("sft", ru.r.SFT, ru.pretrainEnd()); err != nil {
+			return err
+		}
+	}
+	return ru.rlStage()
+}
+
+// checkpoint saves the policy (after the critic, so a policy checkpoint
+// always has its critic) and the progress.
+func (ru *runner) checkpoint(stage string) error {
+	ru.prog.Stage = stage
+	ru.prog.MetricsLines = ru.metrics.n
+	ru.prog.SamplesLines = ru.samples.n
+	ru.prog.Seconds += time.Since(ru.start).Seconds()
+	ru.start = time.Now()
+	if err := ru.metrics.Sync(); err != nil {
+		return err
+	}
+	if err := ru.samples.Sync(); err != nil {
+		return err
+	}
+	if ru.critic != nil {
+		if _, err := checkpoint.Save(filepath.Join(ru.dir, CriticDir), ru.critic, ru.critOpt, checkpoint.State{Step: ru.prog.GStep}); err != nil {
+			return err
+		}
+	}
+	rngState, _ := ru.rng.MarshalBinary()
+	extra, _ := json.Marshal(ru.prog)
+	_, err := checkpoint.Save(filepath.Join(ru.dir, CheckpointDir), ru.policy, ru.opt, checkpoint.State{Step: ru.prog.GStep, RNG: rngState, Extra: extra})
+	return err
+}
+
+// restore loads the latest checkpoint: weights, optimiser, RNG, progress.
+func (ru *runner) restore(dir string) error {
+	var st checkpoint.State
+	// The optimiser's shape depends on the stage; load weights first.
+	st, err := checkpoint.Load(dir, ru.policy, nil)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(st.Extra, &ru.prog); err != nil {
+		return fmt.Errorf("progress state: %w", err)
+	}
+	if err := ru.rng.UnmarshalBinary(st.RNG); err != nil {
+		return fmt.Errorf("rng state: %w", err)
+	}
+	ru.opt = optim.NewAdamW(ru.policy.Params(), optim.DefaultAdamW())
+	if _, err := checkpoint.Load(dir, ru.policy, ru.opt); err != nil {
+		return err
+	}
+	// Stage boundary: the next stage starts with a fresh optimiser.
+	if ru.prog.GStep == ru.pretrainEnd() || ru.prog.GStep == ru.sftEnd() {
+		ru.opt = nil
+	}
+	if ru.prog.GStep >= ru.sftEnd() && ru.r.RL.Steps > 0 && ru.prog.Base != nil {
+		if ru.ref, err = checkpoint.LoadModel(filepath.Join(ru.dir, RefDir)); err != nil {
+			return err
+		}
+		if ru.r.RL.AdvEstimator == "gae" {
+			if err := ru.newCritic(); err != nil {
+				return err
+			}
+			cdir := filepath.Join(ru.dir, CriticDir, filepath.Base(dir))
+			if _, err := checkpoint.Load(cdir, ru.critic, ru.critOpt); err != nil {
+				return fmt.Errorf("critic: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// lineWriter appends JSON lines, truncating the file to a known number of
+// lines on open (a resume drops what was written after the checkpoint).
+type lineWriter struct {
+	f *os.File
+	w *bufio.Writer
+	n int
+}
+
+func openLines(path string, keep int) (*lineWriter, error) {
+	data, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	off, n := 0, 0
+	for n < keep && off < len(data) {
+		i := indexByte(data[off:], '\n')
+		if i < 0 {
+			break
+		}
+		off += i + 1
+		n++
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Truncate(int64(off)); err != nil {
+		return nil, err
+	}
+	if _, err := f.Seek(int64(off), io.SeekStart); err != nil {
+		return nil, err
+	}
+	return &lineWriter{f: f, w: bufio.NewWriter(f), n: n}, nil
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// Write appends one JSON object.
+func (l *lineWriter) Write(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	l.w.Write(b)
+	l.w.WriteByte('\n')
+	l.n++
+	return nil
+}
+
+// Sync flushes and fsyncs.
+func (l *lineWriter) Sync() error {
+	if err := l.w.Flush(); err != nil {
+		return err
+	}
+	return l.f.Sync()
+}
+
+// Close flushes and closes.
+func (l *lineWriter) Close() error {
+	if l == nil {
+		return nil
+	}
+	l.w.Flush()
+	return l.f.Close()
+}
