@@ -15,7 +15,7 @@ import (
 // the current global step to offset + c.Steps.
 func (ru *runner) lmStage(name string, c PretrainConfig, offset int) error {
 	if ru.opt == nil {
-		ru.opt = optim.NewAdamW(ru.policy.Params(), optim.AdamWConfig{Beta1: 0.9, Beta2: 0.99, Eps: 1e-8, WeightDecay: c.WeightDecay})
+		ru.opt = ru.newOptimizer(name)
 	}
 	sched := optim.Schedule{Kind: "cosine", Warmup: c.Warmup, Total: c.Steps, MinRatio: 0.1}
 	if sched.Total <= sched.Warmup {

@@ -74,7 +74,7 @@ func (ru *runner) rlStage() error {
 		}
 	}
 	if ru.opt == nil {
-		ru.opt = optim.NewAdamW(ru.policy.Params(), optim.AdamWConfig{Beta1: 0.9, Beta2: 0.99, Eps: 1e-8, WeightDecay: c.WeightDecay})
+		ru.opt = ru.newOptimizer("rl")
 	}
 	for s := ru.prog.GStep - ru.sftEnd(); s < c.Steps; s++ {
 		if err := ru.rlStep(s); err != nil {

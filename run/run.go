@@ -185,13 +185,14 @@ func (ru *runner) restore(dir string) error {
 	if err := ru.rng.UnmarshalBinary(st.RNG); err != nil {
 		return fmt.Errorf("rng state: %w", err)
 	}
-	ru.opt = optim.NewAdamW(ru.policy.Params(), optim.DefaultAdamW())
-	if _, err := checkpoint.Load(dir, ru.policy, ru.opt); err != nil {
-		return err
-	}
-	// Stage boundary: the next stage starts with a fresh optimiser.
-	if ru.prog.GStep == ru.pretrainEnd() || ru.prog.GStep == ru.sftEnd() {
-		ru.opt = nil
+	// At a stage boundary the next stage starts with a fresh optimiser (and
+	// checkpoints written there may have none).
+	boundary := ru.prog.GStep == ru.pretrainEnd() || ru.prog.GStep == ru.sftEnd()
+	if _, err := os.Stat(filepath.Join(dir, checkpoint.OptimizerFile)); err == nil && !boundary {
+		ru.opt = ru.newOptimizer(ru.prog.Stage)
+		if _, err := checkpoint.Load(dir, ru.policy, ru.opt); err != nil {
+			return err
+		}
 	}
 	if ru.prog.GStep >= ru.sftEnd() && ru.r.RL.Steps > 0 && ru.prog.Base != nil {
 		if ru.ref, err = checkpoint.LoadModel(filepath.Join(ru.dir, RefDir)); err != nil {
@@ -208,6 +209,19 @@ func (ru *runner) restore(dir string) error {
 		}
 	}
 	return nil
+}
+
+// newOptimizer is the policy optimiser of a stage (the same on a fresh
+// start and on resume, so a resumed run continues exactly).
+func (ru *runner) newOptimizer(stage string) *optim.AdamW {
+	wd := ru.r.RL.WeightDecay
+	switch stage {
+	case "pretrain":
+		wd = ru.r.Pretrain.WeightDecay
+	case "sft":
+		wd = ru.r.SFT.WeightDecay
+	}
+	return optim.NewAdamW(ru.policy.Params(), optim.AdamWConfig{Beta1: 0.9, Beta2: 0.99, Eps: 1e-8, WeightDecay: wd})
 }
 
 // lineWriter appends JSON lines, truncating the file to a known number of

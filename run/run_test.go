@@ -1,0 +1,169 @@
+package run
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/autodidact-rl/autodidact/checkpoint"
+)
+
+// tinyRecipe is a fast configuration for tests: a small model, short
+// stages, frequent checkpoints.
+func tinyRecipe(t *testing.T, method string) *Recipe {
+	t.Helper()
+	r, err := LoadRecipe(method)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.Set([]string{"threads=2", "model.hidden_size=32", "model.intermediate_size=64", "model.num_hidden_layers=1",
+		"model.num_attention_heads=2", "model.num_key_value_heads=2", "task.params={min_digits: 1, max_digits: 2}",
+		"pretrain.steps=30", "pretrain.batch=16", "rl.steps=6", "rl.prompts_per_step=4", "rl.group_size=4",
+		"rl.max_new_tokens=32", "eval.problems=8", "eval.samples=4", "eval.k_list=[1,4]", "eval.every=3",
+		"eval.max_new_tokens=32", "checkpoint_every=2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// normalizedMetrics reads metrics.jsonl dropping wall-clock fields.
+func normalizedMetrics(t *testing.T, dir string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("bad metrics line %q: %v", line, err)
+		}
+		dropTimes(m)
+		b, _ := json.Marshal(m)
+		out = append(out, string(b))
+	}
+	return out
+}
+
+func dropTimes(m map[string]any) {
+	for k, v := range m {
+		if strings.HasPrefix(k, "time_") || k == "seconds" || k == "tokens_per_s" {
+			delete(m, k)
+		} else if sub, ok := v.(map[string]any); ok {
+			dropTimes(sub)
+		}
+	}
+}
+
+func TestRunIsReproducible(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	a, b := t.TempDir(), t.TempDir()
+	var log bytes.Buffer
+	if _, err := Run(tinyRecipe(t, "grpo"), a, false, &log); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(tinyRecipe(t, "grpo"), b, false, &log); err != nil {
+		t.Fatal(err)
+	}
+	ma, mb := normalizedMetrics(t, a), normalizedMetrics(t, b)
+	if len(ma) != len(mb) {
+		t.Fatalf("runs wrote %d and %d metrics lines", len(ma), len(mb))
+	}
+	for i := range ma {
+		if ma[i] != mb[i] {
+			t.Fatalf("metrics line %d differs:\n%s\n%s", i+1, ma[i], mb[i])
+		}
+	}
+	if _, err := Run(tinyRecipe(t, "grpo"), a, false, &log); err == nil {
+		t.Fatal("starting a new run in a used directory must fail")
+	}
+}
+
+// TestHelperProcessRun is the child of TestResumeAfterKill: it runs the
+// recipe into the directory named by the environment.
+func TestHelperProcessRun(t *testing.T) {
+	dir := os.Getenv("AUTODIDACT_TEST_RUN_DIR")
+	if dir == "" {
+		t.Skip("helper process")
+	}
+	var log bytes.Buffer
+	Run(tinyRecipe(t, os.Getenv("AUTODIDACT_TEST_METHOD")), dir, false, &log)
+}
+
+// TestResumeAfterKill kills a run with SIGKILL partway through RL,
+// resumes it, and compares its metrics line by line with an uninterrupted
+// run of the same seed (timing fields aside).
+func TestResumeAfterKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	for _, method := range []string{"grpo", "ppo"} {
+		t.Run(method, func(t *testing.T) {
+			ref, killed := t.TempDir(), t.TempDir()
+			var log bytes.Buffer
+			if _, err := Run(tinyRecipe(t, method), ref, false, &log); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(os.Args[0], "-test.run=TestHelperProcessRun$")
+			cmd.Env = append(os.Environ(), "AUTODIDACT_TEST_RUN_DIR="+killed, "AUTODIDACT_TEST_METHOD="+method)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Kill once the run is inside RL (past the base evaluation).
+			deadline := time.Now().Add(2 * time.Minute)
+			for time.Now().Before(deadline) {
+				if dir, err := checkpoint.Latest(filepath.Join(killed, CheckpointDir)); err == nil && filepath.Base(dir) >= "step-00000032" {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			cmd.Process.Kill()
+			cmd.Wait()
+			if _, err := os.Stat(filepath.Join(killed, SummaryFile)); err == nil {
+				t.Log("the child finished before it was killed; resume then only re-evaluates")
+			}
+			if _, err := Run(tinyRecipe(t, method), killed, true, &log); err != nil {
+				t.Fatalf("resume: %v\n%s", err, log.String())
+			}
+			want, got := normalizedMetrics(t, ref), normalizedMetrics(t, killed)
+			if len(want) != len(got) {
+				t.Fatalf("resumed run wrote %d metrics lines, uninterrupted %d", len(got), len(want))
+			}
+			for i := range want {
+				if want[i] != got[i] {
+					t.Fatalf("metrics line %d differs after resume:\n%s\n%s", i+1, want[i], got[i])
+				}
+			}
+		})
+	}
+}
+
+func TestRecipesLoadAndOverridesAreChecked(t *testing.T) {
+	for _, name := range []string{"grpo", "dr_grpo", "dapo", "rloo", "reinforce_pp", "ppo"} {
+		if _, err := LoadRecipe(name); err != nil {
+			t.Errorf("recipe %s: %v", name, err)
+		}
+	}
+	r, _ := LoadRecipe("grpo")
+	if err := r.Set([]string{"rl.lr=1e-5"}); err != nil || r.RL.LR != 1e-5 {
+		t.Fatalf("override: %v, lr %v", err, r.RL.LR)
+	}
+	for _, bad := range []string{"rl.lrr=1", "rl.lr", "nope.x=1", "rl.loss_agg_mode=mean", "eval.k_list=[1,99]", "task.name=nosuch"} {
+		r, _ := LoadRecipe("grpo")
+		if err := r.Set([]string{bad}); err == nil {
+			t.Errorf("override %q must fail", bad)
+		}
+	}
+	if _, err := LoadRecipe("nosuchrecipe"); err == nil || !strings.Contains(err.Error(), "grpo") {
+		t.Errorf("unknown recipe: got %v, want the list of recipes", err)
+	}
+}
