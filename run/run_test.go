@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/autodidact-rl/autodidact/checkpoint"
+	"github.com/autodidact-rl/autodidact/tensor"
 )
 
 // tinyRecipe is a fast configuration for tests: a small model, short
@@ -165,5 +166,35 @@ func TestRecipesLoadAndOverridesAreChecked(t *testing.T) {
 	}
 	if _, err := LoadRecipe("nosuchrecipe"); err == nil || !strings.Contains(err.Error(), "grpo") {
 		t.Errorf("unknown recipe: got %v, want the list of recipes", err)
+	}
+}
+
+// TestGRPOImprovesHeldOutAccuracy is the pipeline's end-to-end check on a
+// reduced configuration: pretraining on noisy solutions gives a mediocre
+// base model and GRPO must raise held-out pass@1 clearly.
+func TestGRPOImprovesHeldOutAccuracy(t *testing.T) {
+	if testing.Short() || tensor.Backend() == "pure Go" {
+		t.Skip("needs OpenBLAS speed (end-to-end training)")
+	}
+	r, err := LoadRecipe("grpo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Set([]string{"threads=2", "task.params={min_digits: 1, max_digits: 2}", "pretrain.steps=400",
+		"rl.steps=30", "eval.problems=100", "eval.every=0", "model.max_position_embeddings=48", "rl.max_new_tokens=36",
+		"eval.max_new_tokens=36"}); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	s, err := Run(r, t.TempDir(), false, &log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	t.Logf("pass@1 %.3f -> %.3f, pass@%d %.3f -> %.3f, RL time accounted %.3f", s.BasePass1, s.FinalPass1, s.K, s.BasePassK, s.FinalPassK, s.RLTimeAccounted)
+	if s.FinalPass1 < s.BasePass1+0.1 {
+		t.Fatalf("GRPO moved held-out pass@1 from %.3f to %.3f; want +0.10\n%s", s.BasePass1, s.FinalPass1, log.String())
+	}
+	if s.RLTimeAccounted < 0.95 {
+		t.Fatalf("sampling+scoring+training are %.1f%% of RL step time, want >= 95%%", 100*s.RLTimeAccounted)
 	}
 }
