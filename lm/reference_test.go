@@ -4,8 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-
-	"github.com/autodidact-rl/autodidact/nn"
 )
 
 // refModel is an independent float64 implementation of the same network,
@@ -439,8 +437,6 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
-
-var _ = nn.NewParam
 
 func TestTrainingStepAllocatesNothing(t *testing.T) {
 	cfg := Tiny(16)

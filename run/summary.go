@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -183,5 +182,3 @@ func rewardCurve(path string) string {
 	}
 	return strings.Join(parts, " → ")
 }
-
-var _ = sort.Strings
