@@ -3,6 +3,7 @@ package lm
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -416,7 +417,7 @@ func TestScoreRejectsBadInput(t *testing.T) {
 		{"too long", Batch{Rows: 1, Len: 300, Tokens: make([]int32, 300)}, "max_position_embeddings"},
 	} {
 		_, err := m.Score(&tc.b)
-		if err == nil || !contains(err.Error(), tc.want) {
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got error %v, want one mentioning %q", tc.name, err, tc.want)
 		}
 	}
@@ -424,18 +425,9 @@ func TestScoreRejectsBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	nan := []float32{0, float32(math.NaN()), 0}
-	if err := m.Backward(nan, nil, nil); err == nil || !contains(err.Error(), "element 1") {
+	if err := m.Backward(nan, nil, nil); err == nil || !strings.Contains(err.Error(), "element 1") {
 		t.Errorf("NaN loss gradient: got %v, want an error naming element 1", err)
 	}
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
 }
 
 func TestTrainingStepAllocatesNothing(t *testing.T) {

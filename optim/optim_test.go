@@ -2,6 +2,7 @@ package optim
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/autodidact-rl/autodidact/nn"
@@ -46,18 +47,9 @@ func TestClipGradNorm(t *testing.T) {
 		t.Fatalf("clipped = %v, want [0.6 0.8]", p.G)
 	}
 	p.G[1] = float32(math.Inf(1))
-	if _, err := ClipGradNorm([]*nn.Param{p}, 1); err == nil || !contains(err.Error(), "p: element 1") {
+	if _, err := ClipGradNorm([]*nn.Param{p}, 1); err == nil || !strings.Contains(err.Error(), "p: element 1") {
 		t.Fatalf("want an error naming p element 1, got %v", err)
 	}
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
 }
 
 func TestSchedules(t *testing.T) {
