@@ -1,7 +1,6 @@
 package run
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -106,7 +105,7 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 	n := float64(len(ps) * c.Samples)
 	res.MeanLen, res.FormatOK = totalLen/n, formatOK/n
 	res.Seconds = time.Since(t0).Seconds()
-	fmt.Fprintf(ru.log, "eval %-6s pass@1 %.3f  pass@%d %.3f  mean length %.1f  (%.1fs)\n", tag, res.Curve[0], c.Samples, res.Curve[c.Samples-1], res.MeanLen, res.Seconds)
+	ru.logf("eval %-6s pass@1 %.3f  pass@%d %.3f  mean length %.1f  (%.1fs)\n", tag, res.Curve[0], c.Samples, res.Curve[c.Samples-1], res.MeanLen, res.Seconds)
 	return res, nil
 }
 

@@ -58,8 +58,9 @@ func (ru *runner) lmStage(name string, c PretrainConfig, offset int) error {
 		el := time.Since(t0).Seconds()
 		ru.metrics.Write(map[string]any{"stage": name, "gstep": g + 1, "step": s + 1, "loss": loss, "lr": lr,
 			"grad_norm": gn, "tokens": len(b.Tokens), "tokens_per_s": float64(len(b.Tokens)) / el, "time_step": el})
+		ru.status(name, s+1, c.Steps, fmt.Sprintf("loss %.4f", loss))
 		if (s+1)%100 == 0 || s+1 == c.Steps {
-			fmt.Fprintf(ru.log, "%s %d/%d  loss %.4f  lr %.2e  %.0f tok/s\n", name, s+1, c.Steps, loss, lr, float64(len(b.Tokens))/el)
+			ru.logf("%s %d/%d  loss %.4f  lr %.2e  %.0f tok/s\n", name, s+1, c.Steps, loss, lr, float64(len(b.Tokens))/el)
 		}
 		if (s+1)%ru.r.CheckpointEvery == 0 || s+1 == c.Steps {
 			if err := ru.checkpoint(name); err != nil {

@@ -184,8 +184,9 @@ func (ru *runner) rlStep(s int) error {
 	m["time_sample"], m["time_score"], m["time_train"], m["time_step"] = tSample, tScore, tTrain, total
 	m["tokens_per_s"] = length / tSample
 	ru.metrics.Write(m)
+	ru.status("rl", s+1, c.Steps, fmt.Sprintf("accuracy %.3f", m["accuracy"]))
 	if (s+1)%10 == 0 || s == 0 || s+1 == c.Steps {
-		fmt.Fprintf(ru.log, "rl %d/%d  reward %.3f  accuracy %.3f  length %.1f  entropy %.3f  kl %.4f  clip %.3f  %.1fs\n",
+		ru.logf("rl %d/%d  reward %.3f  accuracy %.3f  length %.1f  entropy %.3f  kl %.4f  clip %.3f  %.1fs\n",
 			s+1, c.Steps, m["reward"], m["accuracy"], m["response_len"], m["entropy"], m["kl"], m["clip_frac"], total)
 	}
 	return nil

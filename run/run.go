@@ -59,6 +59,7 @@ type runner struct {
 	metrics *lineWriter
 	samples *lineWriter
 	start   time.Time
+	tty     bool // log is a terminal: show a live status line
 	bos     int32
 	eos     int32
 }
@@ -69,7 +70,7 @@ func Run(r *Recipe, dir string, resume bool, log io.Writer) (*Summary, error) {
 	if r.Threads > 0 {
 		tensor.SetThreads(r.Threads)
 	}
-	ru := &runner{r: r, dir: dir, log: log, start: time.Now()}
+	ru := &runner{r: r, dir: dir, log: log, start: time.Now(), tty: isTerminal(log)}
 	if err := ru.setup(resume); err != nil {
 		return nil, err
 	}
@@ -107,7 +108,7 @@ func (ru *runner) setup(resume bool) error {
 		if err := ru.restore(latest); err != nil {
 			return fmt.Errorf("resume from %s: %w", latest, err)
 		}
-		fmt.Fprintf(ru.log, "resuming after global step %d (%s)\n", ru.prog.GStep, ru.prog.Stage)
+		ru.logf("resuming after global step %d (%s)\n", ru.prog.GStep, ru.prog.Stage)
 	case resume && !errors.Is(err, checkpoint.ErrNoCheckpoint):
 		return err
 	case !resume && err == nil:
@@ -209,6 +210,45 @@ func (ru *runner) restore(dir string) error {
 		}
 	}
 	return nil
+}
+
+// logf prints a progress line, clearing a live status line first.
+func (ru *runner) logf(format string, args ...any) {
+	if ru.tty {
+		fmt.Fprint(ru.log, "\r\x1b[K")
+	}
+	fmt.Fprintf(ru.log, format, args...)
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// status shows a one-line progress bar on a terminal (nothing otherwise):
+// stage, a 30-character bar, step counts and a short message.
+func (ru *runner) status(stage string, done, total int, msg string) {
+	if !ru.tty || total <= 0 {
+		return
+	}
+	const width = 30
+	n := done * width / total
+	bar := make([]byte, width)
+	for i := range bar {
+		bar[i] = ' '
+		if i < n {
+			bar[i] = '='
+		}
+	}
+	fmt.Fprintf(ru.log, "\r%-8s [%s] %d/%d %s\x1b[K", stage, bar, done, total, msg)
+	if done == total {
+		fmt.Fprint(ru.log, "\r\x1b[K")
+	}
 }
 
 // newOptimizer is the policy optimiser of a stage (the same on a fresh
