@@ -79,8 +79,15 @@ type RLConfig struct {
 	MiniBatches    int     `yaml:"mini_batches"`
 	GradClip       float64 `yaml:"grad_clip"`
 
-	AdvEstimator string  `yaml:"adv_estimator"` // grpo, drgrpo, rloo, reinforcepp, reinforcepp_baseline, gae
-	NormByStd    bool    `yaml:"norm_by_std"`
+	AdvEstimator    string  `yaml:"adv_estimator"` // grpo, drgrpo, rloo, reinforcepp, reinforcepp_baseline, gae, psr, nsr, full, w_reinforce
+	NormByStd       bool    `yaml:"norm_by_std"`
+	AdvNorm         string  `yaml:"adv_norm"`         // grpo: group, batch or group_mean_batch_std (Lite PPO)
+	ReinforceLambda float64 `yaml:"reinforce_lambda"` // W-REINFORCE weight of positive samples
+	PolicyLoss      string  `yaml:"policy_loss"`      // clip (PPO surrogate) or drpo
+
+	GRPOLambda GRPOLambdaConfig `yaml:"grpo_lambda"`
+	DRPO       rl.DRPO          `yaml:"drpo"`
+	SELF       SELFConfig       `yaml:"self"`
 	Clip         rl.Clip `yaml:",inline"`
 	LossAggMode  string  `yaml:"loss_agg_mode"`
 	AggConstLen  int     `yaml:"agg_const_len"` // L_const of seq-mean-token-sum-norm; 0: mini-batch size * max_new_tokens
@@ -101,6 +108,24 @@ type RLConfig struct {
 	ValueLR   float64 `yaml:"value_lr"`
 	ValueClip float64 `yaml:"value_clip"`
 	VFCoef    float64 `yaml:"vf_coef"`
+}
+
+// GRPOLambdaConfig switches GRPO-λ's length-penalised reward on for the
+// top TopFrac most-solved groups of each batch (0: off).
+type GRPOLambdaConfig struct {
+	TopFrac float64 `yaml:"top_frac"`
+}
+
+// SELFConfig configures SELF curation: every RefreshEvery steps estimate
+// p_hat on a pool of Pool training problems with NEstimate samples each,
+// then draw prompts from problems with 0 < p_hat <= Tau (filter) or with
+// weight 1 - p_hat (weight). Mode "off" (or empty) disables it.
+type SELFConfig struct {
+	Mode         string  `yaml:"mode"`
+	NEstimate    int     `yaml:"n_estimate"`
+	Tau          float64 `yaml:"tau"`
+	RefreshEvery int     `yaml:"refresh_every"`
+	Pool         int     `yaml:"pool"`
 }
 
 // EvalConfig configures held-out evaluation: Samples completions for each
@@ -225,7 +250,36 @@ func (r *Recipe) Validate() error {
 	switch c.AdvEstimator {
 	case "grpo", "drgrpo", "rloo", "reinforcepp", "reinforcepp_baseline", "gae":
 	default:
-		return fmt.Errorf("recipe rl.adv_estimator %q: want grpo, drgrpo, rloo, reinforcepp, reinforcepp_baseline or gae", c.AdvEstimator)
+		if _, err := rl.ParseReinforceMode(c.AdvEstimator); err != nil {
+			return fmt.Errorf("recipe rl.adv_estimator %q: want grpo, drgrpo, rloo, reinforcepp, reinforcepp_baseline, gae, psr, nsr, full or w_reinforce", c.AdvEstimator)
+		}
+	}
+	if _, err := rl.ParseAdvNorm(c.AdvNorm); err != nil {
+		return fmt.Errorf("recipe rl.%w", err)
+	}
+	switch c.PolicyLoss {
+	case "clip":
+	case "drpo":
+		if c.DRPO.Tau <= 0 || c.DRPO.Lambda <= 0 {
+			return fmt.Errorf("recipe rl.drpo: tau and lambda must be positive")
+		}
+		if c.MiniBatches > 0 && (c.PromptsPerStep%c.MiniBatches != 0 || c.DynamicSampling) {
+			return fmt.Errorf("recipe rl: drpo needs whole groups in each mini-batch (prompts_per_step divisible by mini_batches, no dynamic sampling)")
+		}
+	default:
+		return fmt.Errorf("recipe rl.policy_loss %q: want clip or drpo", c.PolicyLoss)
+	}
+	if c.GRPOLambda.TopFrac < 0 || c.GRPOLambda.TopFrac > 1 {
+		return fmt.Errorf("recipe rl.grpo_lambda.top_frac %v must be in [0, 1]", c.GRPOLambda.TopFrac)
+	}
+	switch c.SELF.Mode {
+	case "", "off":
+	case "filter", "weight":
+		if c.SELF.NEstimate < 1 || c.SELF.Pool < c.PromptsPerStep || c.SELF.RefreshEvery < 1 {
+			return fmt.Errorf("recipe rl.self: n_estimate >= 1, pool >= prompts_per_step and refresh_every >= 1")
+		}
+	default:
+		return fmt.Errorf("recipe rl.self.mode %q: want off, filter or weight", c.SELF.Mode)
 	}
 	if _, err := rl.ParseAggMode(c.LossAggMode); err != nil {
 		return fmt.Errorf("recipe rl.%w", err)

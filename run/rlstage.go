@@ -106,15 +106,23 @@ func (ru *runner) rlStep(s int) error {
 	if c.DynamicSampling {
 		rounds = max(1, c.MaxGenRounds)
 	}
-	problems, err := task.Generate(ru.task, task.Train, ru.r.Seed*7_000_003+uint64(s), c.PromptsPerStep*rounds, ru.r.Task.Template)
-	if err != nil {
+	var problems []task.Problem
+	var err error
+	var tSelf float64
+	if ru.selfOn() {
+		t0 := time.Now()
+		if problems, err = ru.selfProblems(s, c.PromptsPerStep*rounds); err != nil {
+			return err
+		}
+		tSelf = time.Since(t0).Seconds()
+	} else if problems, err = task.Generate(ru.task, task.Train, ru.r.Seed*7_000_003+uint64(s), c.PromptsPerStep*rounds, ru.r.Task.Template); err != nil {
 		return err
 	}
 	rng := rand.New(ru.rng)
 	var kept []sample
 	var all []sample
 	genRounds := 0
-	var tSample, tScore float64
+	tSample, tScore := tSelf, 0.0
 	for round := 0; round < rounds; round++ {
 		genRounds++
 		t0 := time.Now()
@@ -190,6 +198,70 @@ func (ru *runner) rlStep(s int) error {
 			s+1, c.Steps, m["reward"], m["accuracy"], m["response_len"], m["entropy"], m["kl"], m["clip_frac"], total)
 	}
 	return nil
+}
+
+func (ru *runner) selfOn() bool {
+	m := ru.r.RL.SELF.Mode
+	return m == "filter" || m == "weight"
+}
+
+// selfProblems draws n prompts for step s by SELF curation, refreshing the
+// success-rate estimates of the pool every refresh_every steps.
+func (ru *runner) selfProblems(s, n int) ([]task.Problem, error) {
+	c := ru.r.RL
+	sc := c.SELF
+	pool, err := task.Generate(ru.task, task.Train, ru.r.Seed*13+0x5e1f, sc.Pool, ru.r.Task.Template)
+	if err != nil {
+		return nil, err
+	}
+	if s%sc.RefreshEvery == 0 || len(ru.prog.SelfPHat) != len(pool) {
+		rng := rand.New(rand.NewPCG(ru.r.Seed+uint64(s), 0x5e1f))
+		pHat := make([]float64, len(pool))
+		for lo := 0; lo < len(pool); lo += max(1, genChunk/sc.NEstimate) {
+			hi := min(lo+max(1, genChunk/sc.NEstimate), len(pool))
+			var prompts [][]int32
+			for i := lo; i < hi; i++ {
+				pt, err := ru.encodePrompt(pool[i])
+				if err != nil {
+					return nil, err
+				}
+				for k := 0; k < sc.NEstimate; k++ {
+					prompts = append(prompts, pt)
+				}
+			}
+			g, err := ru.policy.Generate(prompts, lm.SampleOptions{Temperature: c.Temperature, MaxNew: c.MaxNewTokens, Stop: []int32{ru.eos}}, rng)
+			if err != nil {
+				return nil, err
+			}
+			for j, toks := range g.Tokens {
+				if ru.task.Grade(pool[lo+j/sc.NEstimate], ru.completionText(toks)).Correct {
+					pHat[lo+j/sc.NEstimate] += 1 / float64(sc.NEstimate)
+				}
+			}
+		}
+		ru.prog.SelfPHat = pHat
+	}
+	rng := rand.New(rand.NewPCG(ru.r.Seed+uint64(s), 0x7069636b))
+	out := make([]task.Problem, n)
+	if sc.Mode == "filter" {
+		keep := rl.SELFFilter(ru.prog.SelfPHat, sc.Tau)
+		if len(keep) == 0 { // nothing in the band: fall back to the whole pool
+			keep = seq(len(pool))
+		}
+		for i := range out {
+			out[i] = pool[keep[rng.IntN(len(keep))]]
+		}
+		return out, nil
+	}
+	w := rl.SELFWeights(ru.prog.SelfPHat)
+	for i := range out {
+		u, j := rng.Float64(), 0
+		for ; j < len(w)-1 && u >= w[j]; j++ {
+			u -= w[j]
+		}
+		out[i] = pool[j]
+	}
+	return out, nil
 }
 
 func seq(n int) []int {
@@ -276,10 +348,19 @@ func (ru *runner) trainBatch(xs []sample) (*lm.Batch, []int) {
 func (ru *runner) advantages(xs []sample) (*advantage, error) {
 	c := ru.r.RL
 	rewards := make([]float64, len(xs))
+	correct := make([]bool, len(xs))
+	lengths := make([]int, len(xs))
 	for i, x := range xs {
-		rewards[i] = x.reward
+		rewards[i], correct[i], lengths[i] = x.reward, x.correct, len(x.comp)
 	}
 	groups := rl.Groups(len(xs), c.GroupSize)
+	if c.GRPOLambda.TopFrac > 0 {
+		// GRPO-λ: length-penalised rewards for the most-solved groups.
+		rewards, _ = rl.GRPOLambdaRewards(correct, lengths, groups, c.GRPOLambda.TopFrac)
+		for i := range xs {
+			xs[i].reward = rewards[i]
+		}
+	}
 	a := &advantage{tok: make([][]float64, len(xs)), seq: make([]float64, len(xs))}
 	needRef := c.KLCoef > 0
 	var b *lm.Batch
@@ -313,16 +394,21 @@ func (ru *runner) advantages(xs []sample) (*advantage, error) {
 	}
 	switch c.AdvEstimator {
 	case "grpo":
-		broadcast(rl.GRPOAdvantages(rewards, groups, c.NormByStd))
+		if norm, _ := rl.ParseAdvNorm(c.AdvNorm); norm != rl.NormGroup {
+			broadcast(rl.NormalizedAdvantages(rewards, groups, norm)) // Lite PPO and its ablations
+		} else {
+			broadcast(rl.GRPOAdvantages(rewards, groups, c.NormByStd))
+		}
+	case "psr", "nsr", "full", "w_reinforce":
+		mode, _ := rl.ParseReinforceMode(c.AdvEstimator)
+		broadcast(rl.SignedAdvantages(correct, mode, c.ReinforceLambda))
 	case "drgrpo":
 		broadcast(rl.DrGRPOAdvantages(rewards, groups))
 	case "rloo":
 		broadcast(rl.RLOOAdvantages(rewards, groups))
 	case "reinforcepp", "reinforcepp_baseline":
 		var kl [][]float64
-		lengths := make([]int, len(xs))
 		for i, x := range xs {
-			lengths[i] = len(x.comp)
 			if needRef {
 				row := make([]float64, len(x.comp))
 				for t := range row {
@@ -381,7 +467,7 @@ func (ru *runner) update(xs []sample, a *advantage, m map[string]any) error {
 	if constLen == 0 {
 		constLen = float64(mbSize * c.MaxNewTokens)
 	}
-	var entSum, klSum, clipped, tokens, lossSum, gnSum, vlossSum float64
+	var entSum, klSum, clipped, tokens, lossSum, gnSum, vlossSum, driftSum float64
 	updates := 0
 	for e := 0; e < c.Epochs; e++ {
 		for lo := 0; lo < len(xs); lo += mbSize {
@@ -403,6 +489,11 @@ func (ru *runner) update(xs []sample, a *advantage, m map[string]any) error {
 			w := mode.Weights(lengths, constLen)
 			dlp := make([]float32, len(b.Tokens))
 			dent := make([]float32, len(b.Tokens))
+			if c.PolicyLoss == "drpo" {
+				l, drift := ru.drpoGrad(mb, b, starts, lengths, sc.LogProbs, dlp)
+				lossSum += l
+				driftSum += drift
+			}
 			for i, x := range mb {
 				for t := range x.comp {
 					at := starts[i] + t
@@ -410,9 +501,13 @@ func (ru *runner) update(xs []sample, a *advantage, m map[string]any) error {
 						continue
 					}
 					logp := float64(sc.LogProbs[at])
-					l, d, cl := c.Clip.Token(a.tok[lo+i][t], logp, float64(x.oldLogp[t]))
-					grad := w[i] * d
-					lossSum += w[i] * l
+					var grad float64
+					cl := false
+					if c.PolicyLoss != "drpo" {
+						l, d, clip := c.Clip.Token(a.tok[lo+i][t], logp, float64(x.oldLogp[t]))
+						grad, cl = w[i]*d, clip
+						lossSum += w[i] * l
+					}
 					if klInLoss {
 						v, dk := est.Token(logp, a.refLogp[lo+i][t])
 						grad += c.KLCoef * w[i] * dk
@@ -422,7 +517,7 @@ func (ru *runner) update(xs []sample, a *advantage, m map[string]any) error {
 						v, _ := rl.K3.Token(logp, a.refLogp[lo+i][t])
 						klSum += v
 					}
-					dlp[at] = float32(grad)
+					dlp[at] += float32(grad)
 					dent[at] = float32(-c.EntropyCoef * w[i])
 					entSum += float64(sc.Entropies[at])
 					tokens++
@@ -457,7 +552,78 @@ func (ru *runner) update(xs []sample, a *advantage, m map[string]any) error {
 	if ru.critic != nil {
 		m["value_loss"] = vlossSum / float64(updates)
 	}
+	if c.PolicyLoss == "drpo" {
+		m["drift_kl"] = driftSum / float64(updates)
+	}
 	return nil
+}
+
+// drpoGrad adds DRPO's gradient for a mini-batch of whole groups to dlp
+// and returns the loss and the k1 drift from the sampling policy. Each
+// sample's score is its masked mean token log-prob, so dLoss/dlogp_t =
+// dLoss/ds_i / L_i, plus the drift penalty max(0, beta(KL-delta)) * KL with
+// KL = mean over tokens of logp_old - logp.
+func (ru *runner) drpoGrad(mb []sample, b *lm.Batch, starts, lengths []int, logp []float32, dlp []float32) (loss, kl float64) {
+	c := ru.r.RL
+	var ntok float64
+	for i, x := range mb {
+		for t := range x.comp {
+			if at := starts[i] + t; b.Mask[at] != 0 {
+				kl += float64(x.oldLogp[t]) - float64(logp[at])
+				ntok++
+			}
+		}
+	}
+	if ntok == 0 {
+		return 0, 0
+	}
+	kl /= ntok
+	coef := c.DRPO.KLPenaltyCoef(kl)
+	groups := rl.Groups(len(mb), c.GroupSize)
+	Q := float64(len(groups))
+	for _, g := range groups {
+		s := make([]float64, len(g))
+		corr := make([]bool, len(g))
+		ratio := make([]float64, len(g))
+		for j, i := range g {
+			for t := range mb[i].comp {
+				if at := starts[i] + t; b.Mask[at] != 0 {
+					s[j] += float64(logp[at])
+				}
+			}
+			if lengths[i] > 0 {
+				s[j] /= float64(lengths[i])
+			}
+			corr[j] = mb[i].correct
+			ratio[j] = float64(len(mb[i].comp)) / float64(c.MaxNewTokens)
+		}
+		J, dJ, ok := c.DRPO.Question(s, corr, ratio)
+		loss -= J / Q
+		if !ok {
+			continue
+		}
+		for j, i := range g {
+			if lengths[i] == 0 {
+				continue
+			}
+			for t := range mb[i].comp {
+				if at := starts[i] + t; b.Mask[at] != 0 {
+					dlp[at] += float32(-dJ[j] / Q / float64(lengths[i]))
+				}
+			}
+		}
+	}
+	if coef > 0 {
+		for i, x := range mb {
+			for t := range x.comp {
+				if at := starts[i] + t; b.Mask[at] != 0 {
+					dlp[at] += float32(-coef / ntok)
+				}
+			}
+		}
+		loss += coef * kl
+	}
+	return loss, kl
 }
 
 // valueUpdate takes one critic step on the clipped value loss

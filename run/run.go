@@ -40,6 +40,7 @@ type progress struct {
 	Base         *EvalResult `json:"base,omitempty"`
 	Seconds      float64     `json:"seconds"` // wall time spent before this checkpoint
 	RLTime       timeSplit   `json:"rl_time"`
+	SelfPHat     []float64   `json:"self_p_hat,omitempty"` // SELF success-rate estimates of the pool
 }
 
 // runner holds everything a run needs.
