@@ -85,12 +85,12 @@ type RLConfig struct {
 	ReinforceLambda float64 `yaml:"reinforce_lambda"` // W-REINFORCE weight of positive samples
 	PolicyLoss      string  `yaml:"policy_loss"`      // clip (PPO surrogate) or drpo
 
-	GRPOLambda GRPOLambdaConfig `yaml:"grpo_lambda"`
-	DRPO       rl.DRPO          `yaml:"drpo"`
-	SELF       SELFConfig       `yaml:"self"`
-	Clip         rl.Clip `yaml:",inline"`
-	LossAggMode  string  `yaml:"loss_agg_mode"`
-	AggConstLen  int     `yaml:"agg_const_len"` // L_const of seq-mean-token-sum-norm; 0: mini-batch size * max_new_tokens
+	GRPOLambda  GRPOLambdaConfig `yaml:"grpo_lambda"`
+	DRPO        rl.DRPO          `yaml:"drpo"`
+	SELF        SELFConfig       `yaml:"self"`
+	Clip        rl.Clip          `yaml:",inline"`
+	LossAggMode string           `yaml:"loss_agg_mode"`
+	AggConstLen int              `yaml:"agg_const_len"` // L_const of seq-mean-token-sum-norm; 0: mini-batch size * max_new_tokens
 
 	KLCoef      float64 `yaml:"kl_coef"`
 	KLEstimator string  `yaml:"kl_estimator"`
