@@ -86,6 +86,9 @@ type RLConfig struct {
 	PolicyLoss      string  `yaml:"policy_loss"`      // clip (PPO surrogate) or drpo
 
 	GRPOLambda  GRPOLambdaConfig `yaml:"grpo_lambda"`
+	SIREN       rl.SIREN         `yaml:"siren"`  // coef 0: off
+	LpReg       rl.LpReg         `yaml:"lp_reg"` // beta 0: off
+	SAR         SARConfig        `yaml:"sar"`    // alpha 0: off
 	DRPO        rl.DRPO          `yaml:"drpo"`
 	SELF        SELFConfig       `yaml:"self"`
 	Clip        rl.Clip          `yaml:",inline"`
@@ -114,6 +117,13 @@ type RLConfig struct {
 // top TopFrac most-solved groups of each batch (0: off).
 type GRPOLambdaConfig struct {
 	TopFrac float64 `yaml:"top_frac"`
+}
+
+// SARConfig adds alpha * SAR (self-aligned reward, card A5) to each
+// reward, clipped to [-clip, clip], scored with the current policy.
+type SARConfig struct {
+	Alpha float64 `yaml:"alpha"`
+	Clip  float64 `yaml:"clip"`
 }
 
 // SELFConfig configures SELF curation: every RefreshEvery steps estimate
@@ -268,6 +278,12 @@ func (r *Recipe) Validate() error {
 		}
 	default:
 		return fmt.Errorf("recipe rl.policy_loss %q: want clip or drpo", c.PolicyLoss)
+	}
+	if c.SIREN.Coef != 0 && (c.SIREN.TopP <= 0 || c.SIREN.TopP > 1 || c.SIREN.PeakRatio <= 0 || c.SIREN.PeakRatio > 1 || (c.SIREN.Anchor != "initial" && c.SIREN.Anchor != "fixed")) {
+		return fmt.Errorf("recipe rl.siren: top_p and peak_ratio in (0, 1], anchor initial or fixed")
+	}
+	if c.LpReg.Beta != 0 && (c.LpReg.Kappa <= 0 || c.LpReg.Kappa >= 1 || c.LpReg.LowProbQuantile < 0 || c.LpReg.LowProbQuantile > 1) {
+		return fmt.Errorf("recipe rl.lp_reg: kappa in (0, 1), low_prob_quantile in [0, 1]")
 	}
 	if c.GRPOLambda.TopFrac < 0 || c.GRPOLambda.TopFrac > 1 {
 		return fmt.Errorf("recipe rl.grpo_lambda.top_frac %v must be in [0, 1]", c.GRPOLambda.TopFrac)

@@ -166,6 +166,15 @@ func (ru *runner) rlStep(s int) error {
 	n := float64(len(all))
 	m["reward"], m["accuracy"], m["response_len"] = rew/n, acc/n, length/n
 	var tTrain float64
+	if len(kept) > 0 && c.SAR.Alpha != 0 {
+		t0 := time.Now()
+		mean, err := ru.addSAR(kept)
+		if err != nil {
+			return err
+		}
+		m["sar"] = mean
+		tScore += time.Since(t0).Seconds()
+	}
 	if len(kept) > 0 {
 		t0 := time.Now()
 		adv, err := ru.advantages(kept)
@@ -467,8 +476,16 @@ func (ru *runner) update(xs []sample, a *advantage, m map[string]any) error {
 	if constLen == 0 {
 		constLen = float64(mbSize * c.MaxNewTokens)
 	}
-	var entSum, klSum, clipped, tokens, lossSum, gnSum, vlossSum, driftSum float64
+	var entSum, klSum, clipped, tokens, lossSum, gnSum, vlossSum, driftSum, sirenSum, lpSum float64
 	updates := 0
+	var proxies map[[2]int][]float64 // Lp-Reg: (sample, token) -> proxy distribution
+	if c.LpReg.Beta != 0 {
+		var err error
+		if proxies, err = ru.lpRegProxies(xs, a, mbSize); err != nil {
+			return err
+		}
+		m["lp_reg_positions"] = len(proxies)
+	}
 	for e := 0; e < c.Epochs; e++ {
 		for lo := 0; lo < len(xs); lo += mbSize {
 			hi := min(lo+mbSize, len(xs))
@@ -526,6 +543,12 @@ func (ru *runner) update(xs []sample, a *advantage, m map[string]any) error {
 					}
 				}
 			}
+			if c.SIREN.Coef != 0 {
+				sirenSum += ru.sirenGrad(mb, b, starts)
+			}
+			if len(proxies) > 0 {
+				lpSum += ru.lpRegGrad(mb, lo, b, starts, proxies)
+			}
 			ru.policy.ZeroGrad()
 			if err := ru.policy.Backward(dlp, dent, nil); err != nil {
 				return err
@@ -555,7 +578,183 @@ func (ru *runner) update(xs []sample, a *advantage, m map[string]any) error {
 	if c.PolicyLoss == "drpo" {
 		m["drift_kl"] = driftSum / float64(updates)
 	}
+	if c.SIREN.Coef != 0 {
+		m["siren_entropy"] = sirenSum / float64(updates)
+	}
+	if c.LpReg.Beta != 0 {
+		m["lp_reg_kl"] = lpSum / float64(updates)
+	}
 	return nil
+}
+
+// addSAR adds alpha * SAR to each sample's reward: the completion is scored
+// alone (after BOS) by the current policy and compared with its log-probs
+// given the prompt, recorded at sampling time. It returns the mean SAR.
+func (ru *runner) addSAR(xs []sample) (float64, error) {
+	c := ru.r.RL
+	T := 0
+	for _, x := range xs {
+		T = max(T, 1+len(x.comp))
+	}
+	b := &lm.Batch{Rows: len(xs), Len: T, Tokens: make([]int32, len(xs)*T), Mask: make([]float32, len(xs)*T), Temperature: c.Temperature}
+	for i, x := range xs {
+		b.Tokens[i*T] = ru.bos
+		copy(b.Tokens[i*T+1:], x.comp)
+		for t := range x.comp {
+			b.Mask[i*T+1+t] = 1
+		}
+	}
+	sc, err := ru.policy.Score(b)
+	if err != nil {
+		return 0, err
+	}
+	var mean float64
+	for i, x := range xs {
+		given, alone := make([]float64, len(x.comp)), make([]float64, len(x.comp))
+		for t := range x.comp {
+			given[t], alone[t] = float64(x.oldLogp[t]), float64(sc.LogProbs[i*T+1+t])
+		}
+		v := rl.SAR(given, alone, c.SAR.Clip)
+		xs[i].reward += c.SAR.Alpha * v
+		mean += v / float64(len(xs))
+	}
+	return mean, nil
+}
+
+// sirenGrad adds SIREN's anchored nucleus-entropy gradient for one scored
+// mini-batch to the model's logit gradients and returns the masked mean
+// nucleus entropy.
+func (ru *runner) sirenGrad(mb []sample, b *lm.Batch, starts []int) float64 {
+	s := ru.r.RL.SIREN
+	var pos []int
+	var H []float64
+	var grads [][]float64
+	for i, x := range mb {
+		for t := range x.comp {
+			at := starts[i] + t
+			if b.Mask[at] == 0 {
+				continue
+			}
+			z := ru.policy.Logits(at)
+			g := make([]float64, len(z))
+			H = append(H, s.NucleusEntropy(z, g))
+			grads = append(grads, g)
+			pos = append(pos, at)
+		}
+	}
+	mask := rl.PeakMask(H, s.PeakRatio)
+	var mean float64
+	n := 0
+	for j, on := range mask {
+		if on {
+			mean += H[j]
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	mean /= float64(n)
+	if ru.prog.SirenAnchor == nil {
+		anchor := s.AnchorVal
+		if s.Anchor == "initial" {
+			anchor = mean // the first mini-batch of RL fixes the anchor
+		}
+		ru.prog.SirenAnchor = &anchor
+	}
+	_, dH := s.AnchoredLoss(mean, *ru.prog.SirenAnchor, n)
+	for j, on := range mask {
+		if !on {
+			continue
+		}
+		lg := ru.policy.LogitGrad(pos[j])
+		for v, g := range grads[j] {
+			lg[v] += float32(dH * g)
+		}
+	}
+	return mean
+}
+
+// lpRegProxies scores the batch with the sampling policy (before any
+// update) and builds the Lp-Reg proxy at each selected position: sampled
+// token below the batch's low-probability quantile, surviving the filter,
+// with negative advantage (when configured).
+func (ru *runner) lpRegProxies(xs []sample, a *advantage, mbSize int) (map[[2]int][]float64, error) {
+	l := ru.r.RL.LpReg
+	var probs []float64
+	for _, x := range xs {
+		for _, lp := range x.oldLogp {
+			probs = append(probs, math.Exp(float64(lp)))
+		}
+	}
+	thr := l.Threshold(probs)
+	out := map[[2]int][]float64{}
+	for lo := 0; lo < len(xs); lo += mbSize {
+		mb := xs[lo:min(lo+mbSize, len(xs))]
+		b, starts := ru.trainBatch(mb)
+		if _, err := ru.policy.Score(b); err != nil {
+			return nil, err
+		}
+		for i, x := range mb {
+			for t := range x.comp {
+				at := starts[i] + t
+				if b.Mask[at] == 0 || math.Exp(float64(x.oldLogp[t])) > thr || (l.OnlyNegative && a.tok[lo+i][t] >= 0) {
+					continue
+				}
+				z := ru.policy.Logits(at)
+				p := make([]float64, len(z))
+				mx := math.Inf(-1)
+				for _, v := range z {
+					mx = math.Max(mx, float64(v))
+				}
+				var sum float64
+				for v, zv := range z {
+					p[v] = math.Exp(float64(zv) - mx)
+					sum += p[v]
+				}
+				for v := range p {
+					p[v] /= sum
+				}
+				proxy := l.Proxy(p)
+				if proxy[x.comp[t]] > 0 {
+					out[[2]int{lo + i, t}] = proxy
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// lpRegGrad adds beta * mean KL(proxy || pi_theta) over the mini-batch's
+// selected positions to the logit gradients and returns that mean KL.
+func (ru *runner) lpRegGrad(mb []sample, lo int, b *lm.Batch, starts []int, proxies map[[2]int][]float64) float64 {
+	l := ru.r.RL.LpReg
+	type sel struct {
+		at    int
+		proxy []float64
+	}
+	var sels []sel
+	for i, x := range mb {
+		for t := range x.comp {
+			if p, ok := proxies[[2]int{lo + i, t}]; ok {
+				sels = append(sels, sel{starts[i] + t, p})
+			}
+		}
+	}
+	if len(sels) == 0 {
+		return 0
+	}
+	var klSum float64
+	for _, s := range sels {
+		z := ru.policy.Logits(s.at)
+		g := make([]float64, len(z))
+		klSum += l.KL(s.proxy, z, g)
+		lg := ru.policy.LogitGrad(s.at)
+		for v := range g {
+			lg[v] += float32(l.Beta * g[v] / float64(len(sels)))
+		}
+	}
+	return klSum / float64(len(sels))
 }
 
 // drpoGrad adds DRPO's gradient for a mini-batch of whole groups to dlp

@@ -41,6 +41,7 @@ type progress struct {
 	Seconds      float64     `json:"seconds"` // wall time spent before this checkpoint
 	RLTime       timeSplit   `json:"rl_time"`
 	SelfPHat     []float64   `json:"self_p_hat,omitempty"` // SELF success-rate estimates of the pool
+	SirenAnchor  *float64    `json:"siren_anchor,omitempty"`
 }
 
 // runner holds everything a run needs.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/autodidact-rl/autodidact/checkpoint"
+	"github.com/autodidact-rl/autodidact/recipes"
 	"github.com/autodidact-rl/autodidact/tensor"
 )
 
@@ -89,6 +90,36 @@ func TestRunIsReproducible(t *testing.T) {
 	}
 }
 
+// TestEveryRecipeRuns runs each built-in recipe on the tiny configuration
+// (so every method's code path executes end to end) and checks that the
+// run finishes with finite metrics.
+func TestEveryRecipeRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end runs")
+	}
+	for _, name := range recipes.Names() {
+		if name == "base" {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			r := tinyRecipe(t, name)
+			if err := r.Set([]string{"rl.self.pool=16", "rl.self.refresh_every=2", "rl.lp_reg.low_prob_quantile=0.5"}); err != nil {
+				t.Fatal(err)
+			}
+			var log bytes.Buffer
+			s, err := Run(r, t.TempDir(), false, &log)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, log.String())
+			}
+			for _, v := range append(append([]float64{}, s.BaseCurve...), s.FinalCurve...) {
+				if v != v || v < 0 || v > 1 {
+					t.Fatalf("pass@k value %v out of [0, 1]", v)
+				}
+			}
+		})
+	}
+}
+
 // TestHelperProcessRun is the child of TestResumeAfterKill: it runs the
 // recipe into the directory named by the environment.
 func TestHelperProcessRun(t *testing.T) {
@@ -149,7 +180,7 @@ func TestResumeAfterKill(t *testing.T) {
 }
 
 func TestRecipesLoadAndOverridesAreChecked(t *testing.T) {
-	for _, name := range []string{"grpo", "dr_grpo", "dapo", "rloo", "reinforce_pp", "ppo"} {
+	for _, name := range recipes.Names() {
 		if _, err := LoadRecipe(name); err != nil {
 			t.Errorf("recipe %s: %v", name, err)
 		}
