@@ -75,3 +75,12 @@ func TestSARCard(t *testing.T) {
 	near(t, "SAR", SAR([]float64{-0.1, -0.2}, []float64{-1.0, -1.2}, 1), 0.6133, 1e-4)
 	near(t, "SAR clip", SAR([]float64{-5}, []float64{-0.1}, 1), -1, 0)
 }
+
+// Card A6: beta_v 0.1, c = -10, logp(z) = -8, r = 1, alpha 0.1.
+func TestLaSeRCard(t *testing.T) {
+	l := LaSeR{Alpha: 0.1, BetaV: 0.1}
+	near(t, "s", l.Score(-8, -10), 0.2, 1e-12)
+	v, d := l.Term(-8, -10, 1)
+	near(t, "term", v, 0.64*0.1, 1e-12)
+	near(t, "d term / d logp(z)", d, -0.016, 1e-12)
+}

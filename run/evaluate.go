@@ -1,6 +1,7 @@
 package run
 
 import (
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -20,7 +21,10 @@ type EvalResult struct {
 	MajAtK   map[string]float64 `json:"maj_at_k"`
 	MeanLen  float64            `json:"mean_len"`  // generated tokens per sample
 	FormatOK float64            `json:"format_ok"` // fraction of samples with an answer line
-	Seconds  float64            `json:"seconds"`
+	// LaSeRBestOfN is the accuracy of picking, for each problem, the sample
+	// with the highest LaSeR self-reward (only when LaSeR is on).
+	LaSeRBestOfN float64 `json:"laser_best_of_n,omitempty"`
+	Seconds      float64 `json:"seconds"`
 }
 
 // genChunk bounds the sequences generated at once (memory of the cache).
@@ -38,6 +42,11 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 	rng := rand.New(rand.NewPCG(ru.r.Seed, 0x65766132))
 	correct := make([]int, len(ps))
 	votes := make([][]eval.Vote, len(ps))
+	bestScore := make([]float64, len(ps))
+	bestOK := make([]bool, len(ps))
+	for i := range bestScore {
+		bestScore[i] = math.Inf(-1)
+	}
 	var totalLen, formatOK float64
 	var prompts [][]int32
 	var owner []int
@@ -49,9 +58,18 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 		if err != nil {
 			return err
 		}
+		var laserLogp []float64
+		if ru.laserTok >= 0 {
+			if laserLogp, err = ru.laserScores(prompts, g.Tokens); err != nil {
+				return err
+			}
+		}
 		for j, toks := range g.Tokens {
 			p := ps[owner[j]]
 			rw := ru.task.Grade(p, ru.completionText(toks))
+			if laserLogp != nil && laserLogp[j] > bestScore[owner[j]] {
+				bestScore[owner[j]], bestOK[owner[j]] = laserLogp[j], rw.Correct
+			}
 			totalLen += float64(len(toks))
 			if rw.FormatOK {
 				formatOK++
@@ -104,9 +122,41 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 	}
 	n := float64(len(ps) * c.Samples)
 	res.MeanLen, res.FormatOK = totalLen/n, formatOK/n
+	if ru.laserTok >= 0 {
+		for _, ok := range bestOK {
+			if ok {
+				res.LaSeRBestOfN += 1 / float64(len(ps))
+			}
+		}
+	}
 	res.Seconds = time.Since(t0).Seconds()
 	ru.logf("eval %-6s pass@1 %.3f  pass@%d %.3f  mean length %.1f  (%.1fs)\n", tag, res.Curve[0], c.Samples, res.Curve[c.Samples-1], res.MeanLen, res.Seconds)
 	return res, nil
+}
+
+// laserScores returns, for each generated sequence, the policy's log-prob
+// of LaSeR's reserved token after it (s is monotone in it, so it ranks).
+func (ru *runner) laserScores(prompts, comps [][]int32) ([]float64, error) {
+	T := 0
+	for i := range prompts {
+		T = max(T, len(prompts[i])+len(comps[i])+1)
+	}
+	b := &lm.Batch{Rows: len(prompts), Len: T, Tokens: make([]int32, len(prompts)*T), Mask: make([]float32, len(prompts)*T), Temperature: ru.r.Eval.Temperature}
+	for i := range prompts {
+		copy(b.Tokens[i*T:], prompts[i])
+		copy(b.Tokens[i*T+len(prompts[i]):], comps[i])
+		at := i*T + len(prompts[i]) + len(comps[i])
+		b.Tokens[at], b.Mask[at] = ru.laserTok, 1
+	}
+	sc, err := ru.policy.Score(b)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(prompts))
+	for i := range prompts {
+		out[i] = float64(sc.LogProbs[i*T+len(prompts[i])+len(comps[i])])
+	}
+	return out, nil
 }
 
 // completionText decodes generated ids, dropping a final EOS.

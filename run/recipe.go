@@ -89,6 +89,7 @@ type RLConfig struct {
 	SIREN       rl.SIREN         `yaml:"siren"`  // coef 0: off
 	LpReg       rl.LpReg         `yaml:"lp_reg"` // beta 0: off
 	SAR         SARConfig        `yaml:"sar"`    // alpha 0: off
+	LaSeR       rl.LaSeR         `yaml:"laser"`  // alpha 0: off
 	DRPO        rl.DRPO          `yaml:"drpo"`
 	SELF        SELFConfig       `yaml:"self"`
 	Clip        rl.Clip          `yaml:",inline"`
@@ -284,6 +285,9 @@ func (r *Recipe) Validate() error {
 	}
 	if c.LpReg.Beta != 0 && (c.LpReg.Kappa <= 0 || c.LpReg.Kappa >= 1 || c.LpReg.LowProbQuantile < 0 || c.LpReg.LowProbQuantile > 1) {
 		return fmt.Errorf("recipe rl.lp_reg: kappa in (0, 1), low_prob_quantile in [0, 1]")
+	}
+	if c.LaSeR.Alpha != 0 && len([]rune(c.LaSeR.Token)) != 1 {
+		return fmt.Errorf("recipe rl.laser.token %q must be one character of the tokenizer's alphabet that the task never writes", c.LaSeR.Token)
 	}
 	if c.GRPOLambda.TopFrac < 0 || c.GRPOLambda.TopFrac > 1 {
 		return fmt.Errorf("recipe rl.grpo_lambda.top_frac %v must be in [0, 1]", c.GRPOLambda.TopFrac)

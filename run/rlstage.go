@@ -333,9 +333,13 @@ type advantage struct {
 // trainBatch lays samples out as a right-padded batch with the loss mask on
 // generated tokens.
 func (ru *runner) trainBatch(xs []sample) (*lm.Batch, []int) {
+	extra := 0
+	if ru.laserTok >= 0 {
+		extra = 1 // LaSeR scores its reserved token after each completion
+	}
 	T := 0
 	for _, x := range xs {
-		T = max(T, len(x.prompt)+len(x.comp))
+		T = max(T, len(x.prompt)+len(x.comp)+extra)
 	}
 	b := &lm.Batch{Rows: len(xs), Len: T, Tokens: make([]int32, len(xs)*T), Mask: make([]float32, len(xs)*T),
 		Temperature: ru.r.RL.Temperature}
@@ -344,6 +348,10 @@ func (ru *runner) trainBatch(xs []sample) (*lm.Batch, []int) {
 		copy(b.Tokens[i*T:], x.prompt)
 		copy(b.Tokens[i*T+len(x.prompt):], x.comp)
 		starts[i] = i*T + len(x.prompt)
+		if extra == 1 {
+			b.Tokens[starts[i]+len(x.comp)] = ru.laserTok
+			b.Mask[starts[i]+len(x.comp)] = 1 // scored for LaSeR only; the policy loss skips it
+		}
 		if ru.r.RL.MaskTruncated && !x.stopped {
 			continue // DAPO overlong filtering: truncated samples do not train
 		}
@@ -476,7 +484,7 @@ func (ru *runner) update(xs []sample, a *advantage, m map[string]any) error {
 	if constLen == 0 {
 		constLen = float64(mbSize * c.MaxNewTokens)
 	}
-	var entSum, klSum, clipped, tokens, lossSum, gnSum, vlossSum, driftSum, sirenSum, lpSum float64
+	var entSum, klSum, clipped, tokens, lossSum, gnSum, vlossSum, driftSum, sirenSum, lpSum, laserSum float64
 	updates := 0
 	var proxies map[[2]int][]float64 // Lp-Reg: (sample, token) -> proxy distribution
 	if c.LpReg.Beta != 0 {
@@ -546,6 +554,25 @@ func (ru *runner) update(xs []sample, a *advantage, m map[string]any) error {
 			if c.SIREN.Coef != 0 {
 				sirenSum += ru.sirenGrad(mb, b, starts)
 			}
+			if ru.laserTok >= 0 {
+				if ru.prog.LaserC == nil {
+					cal, err := ru.laserCalibrate(xs)
+					if err != nil {
+						return err
+					}
+					ru.prog.LaserC = &cal
+				}
+				for i, x := range mb {
+					at := starts[i] + len(x.comp)
+					r := 0.0
+					if x.correct {
+						r = 1
+					}
+					v, d := c.LaSeR.Term(float64(sc.LogProbs[at]), *ru.prog.LaserC, r)
+					laserSum += v / float64(len(mb))
+					dlp[at] += float32(d / float64(len(mb)))
+				}
+			}
 			if len(proxies) > 0 {
 				lpSum += ru.lpRegGrad(mb, lo, b, starts, proxies)
 			}
@@ -584,7 +611,26 @@ func (ru *runner) update(xs []sample, a *advantage, m map[string]any) error {
 	if c.LpReg.Beta != 0 {
 		m["lp_reg_kl"] = lpSum / float64(updates)
 	}
+	if ru.laserTok >= 0 {
+		m["laser_mse"] = laserSum / float64(updates)
+	}
 	return nil
+}
+
+// laserCalibrate is LaSeR's constant c: the mean log-prob of the reserved
+// token after each completion under the frozen reference, over the first
+// RL batch.
+func (ru *runner) laserCalibrate(xs []sample) (float64, error) {
+	b, starts := ru.trainBatch(xs)
+	sc, err := ru.ref.Score(b)
+	if err != nil {
+		return 0, err
+	}
+	var c float64
+	for i, x := range xs {
+		c += float64(sc.LogProbs[starts[i]+len(x.comp)]) / float64(len(xs))
+	}
+	return c, nil
 }
 
 // addSAR adds alpha * SAR to each sample's reward: the completion is scored

@@ -42,28 +42,30 @@ type progress struct {
 	RLTime       timeSplit   `json:"rl_time"`
 	SelfPHat     []float64   `json:"self_p_hat,omitempty"` // SELF success-rate estimates of the pool
 	SirenAnchor  *float64    `json:"siren_anchor,omitempty"`
+	LaserC       *float64    `json:"laser_c,omitempty"` // LaSeR calibration constant
 }
 
 // runner holds everything a run needs.
 type runner struct {
-	r       *Recipe
-	dir     string
-	log     io.Writer
-	tok     *tokenizer.Char
-	task    task.Task
-	policy  *lm.Model
-	ref     *lm.Model // frozen reference (KL), set when RL starts
-	critic  *lm.Model // value model (gae)
-	opt     *optim.AdamW
-	critOpt *optim.AdamW
-	rng     *rand.PCG // RL sampling randomness (saved in checkpoints)
-	prog    progress
-	metrics *lineWriter
-	samples *lineWriter
-	start   time.Time
-	tty     bool // log is a terminal: show a live status line
-	bos     int32
-	eos     int32
+	r        *Recipe
+	dir      string
+	log      io.Writer
+	tok      *tokenizer.Char
+	task     task.Task
+	policy   *lm.Model
+	ref      *lm.Model // frozen reference (KL), set when RL starts
+	critic   *lm.Model // value model (gae)
+	opt      *optim.AdamW
+	critOpt  *optim.AdamW
+	rng      *rand.PCG // RL sampling randomness (saved in checkpoints)
+	prog     progress
+	metrics  *lineWriter
+	samples  *lineWriter
+	start    time.Time
+	tty      bool // log is a terminal: show a live status line
+	bos      int32
+	eos      int32
+	laserTok int32 // LaSeR's reserved token, -1 when off
 }
 
 // Run executes (or, with resume, continues) the recipe in dir and returns
@@ -96,6 +98,14 @@ func (ru *runner) setup(resume bool) error {
 	}
 	ru.bos, _ = ru.tok.Special(tokenizer.BOS)
 	ru.eos, _ = ru.tok.Special(tokenizer.EOS)
+	ru.laserTok = -1
+	if r.RL.LaSeR.Alpha != 0 {
+		ids, err := ru.tok.Encode(r.RL.LaSeR.Token)
+		if err != nil {
+			return fmt.Errorf("recipe rl.laser.token: %w", err)
+		}
+		ru.laserTok = ids[0]
+	}
 	if ru.task, err = task.New(r.Task.Name, r.Task.Params); err != nil {
 		return err
 	}
