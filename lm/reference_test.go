@@ -342,21 +342,26 @@ func TestBackwardMatchesFiniteDifferences(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, p := range m.Params() {
-				w := ref.w[p.Name]
-				g := make([]float64, len(w))
-				for i := range w {
-					old := w[i]
-					w[i] = old + 1e-6
-					fp := loss()
-					w[i] = old - 1e-6
-					fm := loss()
-					w[i] = old
-					g[i] = (fp - fm) / 2e-6
-				}
-				assertRel(t, "grad "+p.Name, p.G, g, 1e-4)
+				assertRel(t, "grad "+p.Name, p.G, fdGrad(ref.w[p.Name], loss), 1e-4)
 			}
 		})
 	}
+}
+
+// fdGrad is the central-difference gradient of loss with respect to the
+// reference weights w (step 1e-6; w is restored).
+func fdGrad(w []float64, loss func() float64) []float64 {
+	g := make([]float64, len(w))
+	for i := range w {
+		old := w[i]
+		w[i] = old + 1e-6
+		fp := loss()
+		w[i] = old - 1e-6
+		fm := loss()
+		w[i] = old
+		g[i] = (fp - fm) / 2e-6
+	}
+	return g
 }
 
 func TestLogitGradAddsToBackward(t *testing.T) {
@@ -389,18 +394,7 @@ func TestLogitGradAddsToBackward(t *testing.T) {
 		return s
 	}
 	for _, p := range m.Params()[:3] {
-		w := ref.w[p.Name]
-		g := make([]float64, len(w))
-		for i := range w {
-			old := w[i]
-			w[i] = old + 1e-6
-			fp := loss()
-			w[i] = old - 1e-6
-			fm := loss()
-			w[i] = old
-			g[i] = (fp - fm) / 2e-6
-		}
-		assertRel(t, "grad "+p.Name, p.G, g, 1e-4)
+		assertRel(t, "grad "+p.Name, p.G, fdGrad(ref.w[p.Name], loss), 1e-4)
 	}
 }
 
