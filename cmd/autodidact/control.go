@@ -4,21 +4,29 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/autodidact-rl/autodidact/control"
 	"github.com/autodidact-rl/autodidact/control/dataset"
 	"github.com/autodidact-rl/autodidact/control/env"
 )
 
-// runControl implements `autodidact control envs` and `autodidact control
-// dataset`. Training (PPO, SAC) arrives with the rest of the control issue.
+// runControl implements `autodidact control envs|train|eval|dataset`.
 func runControl(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "envs" {
 		fmt.Fprintln(stdout, strings.Join(env.Names(), "\n"))
 		return nil
 	}
-	if args[0] != "dataset" {
-		return fmt.Errorf("control: want `control envs` or `control dataset --env NAME --steps N --out FILE`")
+	switch args[0] {
+	case "train":
+		return controlTrain(args[1:], stdout, stderr)
+	case "eval":
+		return controlEval(args[1:], stdout, stderr)
+	case "dataset":
+	default:
+		return fmt.Errorf("control: want `control envs`, `control train --algo ppo --env NAME`, `control eval DIR` or `control dataset --env NAME --steps N --out FILE`")
 	}
 	fs := flag.NewFlagSet("control dataset", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -49,5 +57,68 @@ func runControl(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %d transitions (%d episodes) of %s to %s\n", d.Len(), d.Episodes, *name, *out)
+	return nil
+}
+
+// controlTrain implements `autodidact control train --algo ppo --env NAME
+// --seed N --steps N [--out DIR]`.
+func controlTrain(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("control train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	algo := fs.String("algo", "ppo", "algorithm: ppo")
+	name := fs.String("env", "CartPole-v1", "environment")
+	seed := fs.Uint64("seed", 1, "seed")
+	steps := fs.Int("steps", 500000, "environment steps")
+	out := fs.String("out", "", "run directory (default runs/<timestamp>-<algo>-<env>)")
+	episodes := fs.Int("eval-episodes", 20, "greedy evaluation episodes at the end")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *algo != "ppo" {
+		return fmt.Errorf("control train: algo %q: only ppo so far (sac is next)", *algo)
+	}
+	cfg := control.DefaultPPO(*name)
+	cfg.Seed, cfg.Steps = *seed, *steps
+	if _, err := env.Make(*name); err != nil {
+		return err
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("runs", time.Now().Format("20060102-150405")+"-ppo-"+*name)
+	}
+	s, err := control.RunPPO(cfg, dir, *episodes, stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: final_return %.1f (mean of %d greedy episodes), %.0fs; run directory %s\n", *name, s.FinalReturn, *episodes, s.WallSeconds, dir)
+	return nil
+}
+
+// controlEval implements `autodidact control eval DIR --episodes N`.
+func controlEval(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("control eval: name a run directory")
+	}
+	dir := args[0]
+	fs := flag.NewFlagSet("control eval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	episodes := fs.Int("episodes", 20, "episodes")
+	seed := fs.Uint64("seed", 12345, "seed of the evaluation episodes")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	p, name, err := control.LoadPolicy(filepath.Join(dir, "policy.safetensors"))
+	if err != nil {
+		return err
+	}
+	rets, err := p.Evaluate(name, *episodes, *seed)
+	if err != nil {
+		return err
+	}
+	var sum float64
+	for _, r := range rets {
+		sum += r
+	}
+	fmt.Fprintf(stdout, "%s: mean return %.1f over %d episodes\n", name, sum/float64(len(rets)), len(rets))
 	return nil
 }

@@ -1,0 +1,120 @@
+package control
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/autodidact-rl/autodidact/checkpoint"
+	"github.com/autodidact-rl/autodidact/control/env"
+	"github.com/autodidact-rl/autodidact/nn"
+)
+
+// Summary is summary.json of a control run.
+type Summary struct {
+	Algo        string    `json:"algo"`
+	Env         string    `json:"env"`
+	Seed        uint64    `json:"seed"`
+	Steps       int       `json:"steps"`
+	FinalReturn float64   `json:"final_return"` // mean greedy return over EvalEpisodes
+	EvalReturns []float64 `json:"eval_returns"`
+	WallSeconds float64   `json:"wall_seconds"`
+}
+
+// RunPPO trains PPO into dir (config.json, metrics.jsonl, policy
+// checkpoint, summary.json) and evaluates the greedy policy.
+func RunPPO(cfg PPOConfig, dir string, evalEpisodes int, log io.Writer) (*Summary, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	cj, _ := json.MarshalIndent(map[string]any{"algo": "ppo", "ppo": cfg}, "", "  ")
+	if err := checkpoint.WriteFileAtomic(filepath.Join(dir, "config.json"), cj); err != nil {
+		return nil, err
+	}
+	mf, err := os.Create(filepath.Join(dir, "metrics.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	defer mf.Close()
+	enc := json.NewEncoder(mf)
+	pol, err := TrainPPO(cfg, log, func(m map[string]any) { enc.Encode(m) })
+	if err != nil {
+		return nil, err
+	}
+	if err := SavePolicy(filepath.Join(dir, "policy.safetensors"), cfg.Env, pol); err != nil {
+		return nil, err
+	}
+	rets, err := pol.Evaluate(cfg.Env, evalEpisodes, cfg.Seed+1_000_000)
+	if err != nil {
+		return nil, err
+	}
+	s := &Summary{Algo: "ppo", Env: cfg.Env, Seed: cfg.Seed, Steps: cfg.Steps, FinalReturn: mean(rets), EvalReturns: rets,
+		WallSeconds: time.Since(start).Seconds()}
+	sj, _ := json.MarshalIndent(s, "", "  ")
+	if err := checkpoint.WriteFileAtomic(filepath.Join(dir, "summary.json"), append(sj, '\n')); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func mean(x []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(max(len(x), 1))
+}
+
+// SavePolicy writes the actor (and log-stds) with its layer sizes.
+func SavePolicy(path, envName string, p *Policy) error {
+	var ts []checkpoint.Tensor
+	params := p.Actor.Params()
+	if p.LogStd != nil {
+		params = append(params, p.LogStd)
+	}
+	for _, q := range params {
+		ts = append(ts, checkpoint.Tensor{Name: q.Name, Shape: q.Shape, Data: q.W})
+	}
+	sizes, _ := json.Marshal(p.Actor.Sizes)
+	return checkpoint.WriteSafetensors(path, ts, map[string]string{"env": envName, "sizes": string(sizes), "activation": string(p.Actor.Act)})
+}
+
+// LoadPolicy reads a policy written by SavePolicy.
+func LoadPolicy(path string) (*Policy, string, error) {
+	ts, meta, err := checkpoint.ReadSafetensors(path)
+	if err != nil {
+		return nil, "", err
+	}
+	var sizes []int
+	if err := json.Unmarshal([]byte(meta["sizes"]), &sizes); err != nil {
+		return nil, "", fmt.Errorf("%s: metadata sizes: %w", path, err)
+	}
+	e, err := env.Make(meta["env"])
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	as := e.ActionSpace()
+	actor, err := nn.NewMLP("actor", sizes, nn.Activation(meta["activation"]), 1, rand.New(rand.NewPCG(0, 0))) // weights are overwritten
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	p := &Policy{Actor: actor, Discrete: as.Discrete, Low: as.Low, High: as.High}
+	params := actor.Params()
+	if as.Discrete == 0 {
+		p.LogStd = nn.NewParam("actor.log_std", as.Dim)
+		params = append(params, p.LogStd)
+	}
+	for _, q := range params {
+		t, ok := ts[q.Name]
+		if !ok || len(t.Data) != len(q.W) {
+			return nil, "", fmt.Errorf("%s: tensor %s is missing or has the wrong size", path, q.Name)
+		}
+		copy(q.W, t.Data)
+	}
+	return p, meta["env"], nil
+}
