@@ -47,10 +47,14 @@ func DefaultPPO(envName string) PPOConfig {
 // Policy is a trained actor: a deterministic action for evaluation.
 type Policy struct {
 	Actor    *nn.MLP
-	LogStd   *nn.Param // continuous actions only
+	LogStd   *nn.Param // continuous PPO actions only
 	Discrete int
 	Low      []float64
 	High     []float64
+	// squash: the actor outputs [mean, log-std] and actions are
+	// scale*tanh(mean) + bias (SAC).
+	squash      bool
+	scale, bias []float64
 }
 
 // Act returns the greedy action (argmax, or the mean clipped to the box).
@@ -64,6 +68,13 @@ func (p *Policy) Act(obs []float32) []float64 {
 			}
 		}
 		return []float64{float64(best)}
+	}
+	if p.squash {
+		a := make([]float64, len(p.scale))
+		for i := range a {
+			a[i] = math.Tanh(float64(out[i]))*p.scale[i] + p.bias[i]
+		}
+		return a
 	}
 	a := make([]float64, len(out))
 	for i, v := range out {

@@ -76,3 +76,31 @@ func TestPPOSolvesCartPole(t *testing.T) {
 		t.Fatalf("reloaded policy returns %v", rets)
 	}
 }
+
+// TestSACLearnsPendulumShort runs a short SAC (3000 steps, small nets) and
+// checks that it beats the random policy's return, then that the saved
+// squashed policy reloads with the same greedy actions.
+func TestSACLearnsPendulumShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end training")
+	}
+	cfg := DefaultSAC("Pendulum-v1")
+	cfg.Steps, cfg.LearningStart, cfg.Hidden, cfg.Batch = 4000, 1000, []int{64, 64}, 64
+	dir := t.TempDir()
+	s, err := RunSAC(cfg, dir, 5, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A random policy scores about -1200 on Pendulum.
+	if s.FinalReturn < -1000 {
+		t.Fatalf("SAC after 4000 steps returns %.1f, no better than random", s.FinalReturn)
+	}
+	p, name, err := LoadPolicy(dir + "/policy.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rets, _ := p.Evaluate(name, 5, 1_000_000+cfg.Seed)
+	if math.Abs(mean(rets)-s.FinalReturn) > 1e-6 {
+		t.Fatalf("reloaded policy returns %.3f, trained %.3f", mean(rets), s.FinalReturn)
+	}
+}

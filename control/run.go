@@ -25,14 +25,27 @@ type Summary struct {
 	WallSeconds float64   `json:"wall_seconds"`
 }
 
+// RunSAC trains SAC into dir like RunPPO.
+func RunSAC(cfg SACConfig, dir string, evalEpisodes int, log io.Writer) (*Summary, error) {
+	return runAlgo("sac", cfg, cfg.Env, cfg.Seed, cfg.Steps, dir, evalEpisodes, func(metrics func(map[string]any)) (*Policy, error) {
+		return TrainSAC(cfg, log, metrics)
+	})
+}
+
 // RunPPO trains PPO into dir (config.json, metrics.jsonl, policy
 // checkpoint, summary.json) and evaluates the greedy policy.
 func RunPPO(cfg PPOConfig, dir string, evalEpisodes int, log io.Writer) (*Summary, error) {
+	return runAlgo("ppo", cfg, cfg.Env, cfg.Seed, cfg.Steps, dir, evalEpisodes, func(metrics func(map[string]any)) (*Policy, error) {
+		return TrainPPO(cfg, log, metrics)
+	})
+}
+
+func runAlgo(algo string, cfg any, envName string, seed uint64, steps int, dir string, evalEpisodes int, train func(func(map[string]any)) (*Policy, error)) (*Summary, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	cj, _ := json.MarshalIndent(map[string]any{"algo": "ppo", "ppo": cfg}, "", "  ")
+	cj, _ := json.MarshalIndent(map[string]any{"algo": algo, algo: cfg}, "", "  ")
 	if err := checkpoint.WriteFileAtomic(filepath.Join(dir, "config.json"), cj); err != nil {
 		return nil, err
 	}
@@ -42,18 +55,18 @@ func RunPPO(cfg PPOConfig, dir string, evalEpisodes int, log io.Writer) (*Summar
 	}
 	defer mf.Close()
 	enc := json.NewEncoder(mf)
-	pol, err := TrainPPO(cfg, log, func(m map[string]any) { enc.Encode(m) })
+	pol, err := train(func(m map[string]any) { enc.Encode(m) })
 	if err != nil {
 		return nil, err
 	}
-	if err := SavePolicy(filepath.Join(dir, "policy.safetensors"), cfg.Env, pol); err != nil {
+	if err := SavePolicy(filepath.Join(dir, "policy.safetensors"), envName, pol); err != nil {
 		return nil, err
 	}
-	rets, err := pol.Evaluate(cfg.Env, evalEpisodes, cfg.Seed+1_000_000)
+	rets, err := pol.Evaluate(envName, evalEpisodes, seed+1_000_000)
 	if err != nil {
 		return nil, err
 	}
-	s := &Summary{Algo: "ppo", Env: cfg.Env, Seed: cfg.Seed, Steps: cfg.Steps, FinalReturn: mean(rets), EvalReturns: rets,
+	s := &Summary{Algo: algo, Env: envName, Seed: seed, Steps: steps, FinalReturn: mean(rets), EvalReturns: rets,
 		WallSeconds: time.Since(start).Seconds()}
 	sj, _ := json.MarshalIndent(s, "", "  ")
 	if err := checkpoint.WriteFileAtomic(filepath.Join(dir, "summary.json"), append(sj, '\n')); err != nil {
@@ -81,7 +94,11 @@ func SavePolicy(path, envName string, p *Policy) error {
 		ts = append(ts, checkpoint.Tensor{Name: q.Name, Shape: q.Shape, Data: q.W})
 	}
 	sizes, _ := json.Marshal(p.Actor.Sizes)
-	return checkpoint.WriteSafetensors(path, ts, map[string]string{"env": envName, "sizes": string(sizes), "activation": string(p.Actor.Act)})
+	squash := "false"
+	if p.squash {
+		squash = "true"
+	}
+	return checkpoint.WriteSafetensors(path, ts, map[string]string{"env": envName, "sizes": string(sizes), "activation": string(p.Actor.Act), "squash": squash})
 }
 
 // LoadPolicy reads a policy written by SavePolicy.
@@ -105,7 +122,13 @@ func LoadPolicy(path string) (*Policy, string, error) {
 	}
 	p := &Policy{Actor: actor, Discrete: as.Discrete, Low: as.Low, High: as.High}
 	params := actor.Params()
-	if as.Discrete == 0 {
+	if meta["squash"] == "true" {
+		p.squash = true
+		for i := range as.Low {
+			p.scale = append(p.scale, (as.High[i]-as.Low[i])/2)
+			p.bias = append(p.bias, (as.High[i]+as.Low[i])/2)
+		}
+	} else if as.Discrete == 0 {
 		p.LogStd = nn.NewParam("actor.log_std", as.Dim)
 		params = append(params, p.LogStd)
 	}

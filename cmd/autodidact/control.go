@@ -65,28 +65,42 @@ func runControl(args []string, stdout, stderr io.Writer) error {
 func controlTrain(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("control train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	algo := fs.String("algo", "ppo", "algorithm: ppo")
+	algo := fs.String("algo", "ppo", "algorithm: ppo or sac")
 	name := fs.String("env", "CartPole-v1", "environment")
 	seed := fs.Uint64("seed", 1, "seed")
-	steps := fs.Int("steps", 500000, "environment steps")
+	steps := fs.Int("steps", 0, "environment steps (default 500000 for ppo, 20000 for sac)")
 	out := fs.String("out", "", "run directory (default runs/<timestamp>-<algo>-<env>)")
 	episodes := fs.Int("eval-episodes", 20, "greedy evaluation episodes at the end")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *algo != "ppo" {
-		return fmt.Errorf("control train: algo %q: only ppo so far (sac is next)", *algo)
-	}
-	cfg := control.DefaultPPO(*name)
-	cfg.Seed, cfg.Steps = *seed, *steps
 	if _, err := env.Make(*name); err != nil {
 		return err
 	}
 	dir := *out
 	if dir == "" {
-		dir = filepath.Join("runs", time.Now().Format("20060102-150405")+"-ppo-"+*name)
+		dir = filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+*algo+"-"+*name)
 	}
-	s, err := control.RunPPO(cfg, dir, *episodes, stdout)
+	var s *control.Summary
+	var err error
+	switch *algo {
+	case "ppo":
+		cfg := control.DefaultPPO(*name)
+		cfg.Seed = *seed
+		if *steps > 0 {
+			cfg.Steps = *steps
+		}
+		s, err = control.RunPPO(cfg, dir, *episodes, stdout)
+	case "sac":
+		cfg := control.DefaultSAC(*name)
+		cfg.Seed = *seed
+		if *steps > 0 {
+			cfg.Steps = *steps
+		}
+		s, err = control.RunSAC(cfg, dir, *episodes, stdout)
+	default:
+		return fmt.Errorf("control train: algo %q: want ppo or sac", *algo)
+	}
 	if err != nil {
 		return err
 	}
