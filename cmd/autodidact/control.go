@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"time"
@@ -31,7 +32,7 @@ func runControl(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("control dataset", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	name := fs.String("env", "CartPole-v1", "environment")
-	policy := fs.String("policy", "random", "behaviour policy (random)")
+	policy := fs.String("policy", "random", "behaviour policy: random, or a run directory of `control train` (its greedy policy; add --noise for medium/mixed data)")
 	steps := fs.Int("steps", 10000, "transitions to collect")
 	noise := fs.Float64("noise", 0, "exploration noise: epsilon (discrete) or std in half-ranges (box)")
 	seed := fs.Uint64("seed", 1, "seed")
@@ -42,14 +43,22 @@ func runControl(args []string, stdout, stderr io.Writer) error {
 	if *out == "" || *steps <= 0 {
 		return fmt.Errorf("control dataset: --out and a positive --steps are required")
 	}
-	if *policy != "random" {
-		return fmt.Errorf("control dataset: policy %q: only random until control training lands", *policy)
-	}
 	e, err := env.Make(*name)
 	if err != nil {
 		return err
 	}
-	d, err := dataset.Collect(*name, *policy, dataset.RandomPolicy(e.ActionSpace()), *steps, *noise, *seed)
+	behaviour := dataset.RandomPolicy(e.ActionSpace())
+	if *policy != "random" {
+		p, trainedOn, err := control.LoadPolicy(filepath.Join(*policy, "policy.safetensors"))
+		if err != nil {
+			return err
+		}
+		if trainedOn != *name {
+			return fmt.Errorf("control dataset: the policy in %s was trained on %s, not %s", *policy, trainedOn, *name)
+		}
+		behaviour = func(obs []float32, _ *rand.Rand) []float64 { return p.Act(obs) }
+	}
+	d, err := dataset.Collect(*name, *policy, behaviour, *steps, *noise, *seed)
 	if err != nil {
 		return err
 	}
