@@ -265,7 +265,7 @@ func TrainPPO(cfg PPOConfig, log io.Writer, metrics func(map[string]any)) (*Poli
 						clipFrac++
 					}
 					entSum += ent / float64(m)
-					for v := range dLp {
+					for v := 0; v < outDim; v++ { // head outputs; Gaussian log-stds follow
 						dOut[j*outDim+v] = float32((g*dLp[v] - cfg.EntCoef*dEnt[v]) / float64(m))
 					}
 					if pol.LogStd != nil {
