@@ -78,7 +78,7 @@ func TestPPOSolvesCartPole(t *testing.T) {
 	}
 }
 
-// TestSACLearnsPendulumShort runs a short SAC (3000 steps, small nets) and
+// TestSACLearnsPendulumShort runs a short SAC (10000 steps, small nets) and
 // checks that it beats the random policy's return, then that the saved
 // squashed policy reloads with the same greedy actions.
 func TestSACLearnsPendulumShort(t *testing.T) {
@@ -86,15 +86,16 @@ func TestSACLearnsPendulumShort(t *testing.T) {
 		t.Skip("end-to-end training")
 	}
 	cfg := DefaultSAC("Pendulum-v1")
-	cfg.Steps, cfg.LearningStart, cfg.Hidden, cfg.Batch = 4000, 1000, []int{64, 64}, 64
+	cfg.Steps, cfg.LearningStart, cfg.Hidden, cfg.Batch = 10000, 1000, []int{64, 64}, 64
 	dir := t.TempDir()
 	s, err := RunSAC(cfg, dir, 5, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A random policy scores about -1200 on Pendulum.
-	if s.FinalReturn < -1000 {
-		t.Fatalf("SAC after 4000 steps returns %.1f, no better than random", s.FinalReturn)
+	// A random policy scores about -1200 on Pendulum; a swing-up policy -150.
+	t.Logf("SAC after %d steps: greedy return %.1f", cfg.Steps, s.FinalReturn)
+	if s.FinalReturn < -600 {
+		t.Fatalf("SAC after %d steps returns %.1f, want > -600", cfg.Steps, s.FinalReturn)
 	}
 	p, name, err := LoadPolicy(dir + "/policy.safetensors")
 	if err != nil {
