@@ -107,16 +107,15 @@ func TestSACLearnsPendulumShort(t *testing.T) {
 	}
 }
 
-// TestPPOContinuousLearnsToDrive exercises the Gaussian policy path:
-// 200k steps of PPO on Driving-v0 must reach clearly more of held-out
-// routes than a random policy (which crashes or leaves the road within a
-// few metres).
+// TestPPOContinuousLearnsToDrive is the driving bar on one seed: PPO
+// (Gaussian policy) must complete >= 90% of held-out routes on average,
+// far beyond driving straight ahead.
 func TestPPOContinuousLearnsToDrive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end training")
 	}
 	cfg := DefaultPPO("Driving-v0")
-	cfg.Steps, cfg.NumEnvs, cfg.EntCoef = 200_000, 8, 0
+	cfg.Steps, cfg.NumEnvs, cfg.EntCoef = 400_000, 8, 0
 	pol, err := TrainPPO(cfg, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +139,7 @@ func TestPPOContinuousLearnsToDrive(t *testing.T) {
 	random := completion(func([]float32) []float64 { return []float64{0, 1} }) // full throttle, no steering
 	learned := completion(pol.Act)
 	t.Logf("held-out route completion: straight-ahead %.3f, PPO %.3f", random, learned)
-	if learned < random+0.1 {
-		t.Fatalf("PPO completes %.3f of held-out routes, straight-ahead driving %.3f", learned, random)
+	if learned < 0.9 || learned < random+0.3 {
+		t.Fatalf("PPO completes %.3f of held-out routes (straight-ahead driving %.3f), want >= 0.90", learned, random)
 	}
 }

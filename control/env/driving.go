@@ -21,12 +21,15 @@ func init() {
 //
 // Observation (15 values): speed/8, lateral offset / half-width, heading
 // error, the next five waypoints (every 2nd point, up to 20 m ahead) in the
-// car's frame divided by 10, and the nearest obstacle ahead in the car's
-// frame divided by 10 (or (2, 0) when none is within 20 m).
+// car's frame divided by 10, and the next obstacle along the route: its
+// distance ahead / 20 and its signed lateral offset / half-width (1, 0
+// when none is within 20 m) — what a route-aware bird's-eye view shows.
 type Driving struct {
 	route     [][2]float64 // centreline points
 	cum       []float64    // arc length at each point
 	obstacles [][2]float64
+	obsS      []float64 // arc length of each obstacle's projection on the route
+	obsLat    []float64 // signed lateral offset of each obstacle
 	x, y, yaw float64
 	v         float64
 	progress  float64 // arc length reached (monotone)
@@ -84,6 +87,11 @@ func (d *Driving) Reset(seed uint64) []float32 {
 			d.obstacles = append(d.obstacles, [2]float64{x + side*drvObstacleOff*nx, y + side*drvObstacleOff*ny})
 		}
 	}
+	d.obsS, d.obsLat = d.obsS[:0], d.obsLat[:0]
+	for _, ob := range d.obstacles {
+		s, lat, _ := d.project(ob[0], ob[1])
+		d.obsS, d.obsLat = append(d.obsS, s), append(d.obsLat, lat)
+	}
 	d.x, d.y, d.yaw, d.v, d.progress, d.Infracted = 0, 0, 0, 0, 0, ""
 	return d.obs()
 }
@@ -139,14 +147,16 @@ func (d *Driving) obs() []float32 {
 		cx, cy := d.toCar(px, py)
 		o = append(o, float32(cx/10), float32(cy/10))
 	}
-	ox, oy, best := 2.0, 0.0, 20.0
-	for _, ob := range d.obstacles {
-		cx, cy := d.toCar(ob[0], ob[1])
-		if dist := math.Hypot(cx, cy); cx > -1 && dist < best {
-			best, ox, oy = dist, cx/10, cy/10
+	// The next obstacle along the route (up to 2 m behind, so one being
+	// passed stays visible): distance along the route / 20 and its lateral
+	// offset / half-width; (1, 0) when none is within 20 m.
+	ahead, side := 1.0, 0.0
+	for i, os := range d.obsS {
+		if ds := os - s; ds > -2 && ds < 20*ahead {
+			ahead, side = ds/20, d.obsLat[i]/drvHalfWidth
 		}
 	}
-	return append(o, float32(ox), float32(oy))
+	return append(o, float32(ahead), float32(side))
 }
 
 // Step applies [steer, accel] in [-1, 1]².
