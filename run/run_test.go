@@ -138,8 +138,13 @@ func TestResumeAfterKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
 	}
-	for _, method := range []string{"grpo", "ppo"} {
-		t.Run(method, func(t *testing.T) {
+	for _, tc := range []struct{ method, killAfter string }{
+		{"grpo", "step-00000032"}, // inside RL, past the base evaluation
+		{"ppo", "step-00000032"},
+		{"grpo", "step-00000010"}, // inside pretraining
+	} {
+		method := tc.method
+		t.Run(method+"-after-"+tc.killAfter, func(t *testing.T) {
 			ref, killed := t.TempDir(), t.TempDir()
 			var log bytes.Buffer
 			if _, err := Run(tinyRecipe(t, method), ref, false, &log); err != nil {
@@ -150,10 +155,10 @@ func TestResumeAfterKill(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			// Kill once the run is inside RL (past the base evaluation).
+			// Kill once the run has written the checkpoint named by killAfter.
 			deadline := time.Now().Add(2 * time.Minute)
 			for time.Now().Before(deadline) {
-				if dir, err := checkpoint.Latest(filepath.Join(killed, CheckpointDir)); err == nil && filepath.Base(dir) >= "step-00000032" {
+				if dir, err := checkpoint.Latest(filepath.Join(killed, CheckpointDir)); err == nil && filepath.Base(dir) >= tc.killAfter {
 					break
 				}
 				time.Sleep(5 * time.Millisecond)
