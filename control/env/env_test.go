@@ -246,3 +246,37 @@ func TestDrivingObstacleCollision(t *testing.T) {
 		t.Fatal("a car 1.5 m away does not collide")
 	}
 }
+
+func TestNormalizationWrappers(t *testing.T) {
+	base, _ := Make("Pendulum-v1")
+	e := NewNormalizeReward(NewNormalizeObservation(base), 0.99)
+	var sum, sumSq [3]float64
+	n := 0
+	var rewards []float64
+	e.Reset(1)
+	for i := 0; i < 4000; i++ {
+		s := e.Step([]float64{math.Sin(float64(i) * 0.3)})
+		for j, v := range s.Obs {
+			sum[j] += float64(v)
+			sumSq[j] += float64(v) * float64(v)
+		}
+		n++
+		rewards = append(rewards, s.Reward)
+		if s.Truncated {
+			e.Reset(uint64(i))
+		}
+	}
+	for j := range sum {
+		mean := sum[j] / float64(n)
+		std := math.Sqrt(sumSq[j]/float64(n) - mean*mean)
+		if math.Abs(mean) > 0.3 || std < 0.5 || std > 1.5 {
+			t.Fatalf("normalised observation %d has mean %.3f std %.3f", j, mean, std)
+		}
+	}
+	// Raw Pendulum rewards reach -16; scaled ones stay within a few units.
+	for _, r := range rewards[1000:] {
+		if r > 0 || r < -10 {
+			t.Fatalf("scaled reward %v out of the expected range", r)
+		}
+	}
+}

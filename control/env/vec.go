@@ -164,3 +164,62 @@ func (s *RewardScaler) Scale(rewards []float64, done []bool) []float64 {
 	}
 	return out
 }
+
+// NormalizeObservation wraps an environment so that observations are
+// standardised with running statistics, updated with every observation it
+// returns unless Frozen (Gymnasium's NormalizeObservation), clipped to
+// [-Clip, Clip].
+type NormalizeObservation struct {
+	Env
+	Stat   *RunningStat
+	Clip   float64
+	Frozen bool
+}
+
+// NewNormalizeObservation wraps e with fresh statistics and clip 10.
+func NewNormalizeObservation(e Env) *NormalizeObservation {
+	return &NormalizeObservation{Env: e, Stat: NewRunningStat(e.ObservationSpace().Dim), Clip: 10}
+}
+
+func (n *NormalizeObservation) normalize(o []float32) []float32 {
+	if !n.Frozen {
+		row := make([]float64, len(o))
+		for i, v := range o {
+			row[i] = float64(v)
+		}
+		n.Stat.Update([][]float64{row})
+	}
+	return n.Stat.NormalizeObs(o, n.Clip)
+}
+
+// Reset resets the wrapped environment and normalises its observation.
+func (n *NormalizeObservation) Reset(seed uint64) []float32 {
+	return n.normalize(n.Env.Reset(seed))
+}
+
+// Step steps the wrapped environment and normalises the observation.
+func (n *NormalizeObservation) Step(a []float64) Step {
+	s := n.Env.Step(a)
+	s.Obs = n.normalize(s.Obs)
+	return s
+}
+
+// NormalizeReward wraps an environment so that rewards are divided by the
+// running standard deviation of the discounted return (Gymnasium's
+// NormalizeReward).
+type NormalizeReward struct {
+	Env
+	scaler *RewardScaler
+}
+
+// NewNormalizeReward wraps e with discount gamma.
+func NewNormalizeReward(e Env, gamma float64) *NormalizeReward {
+	return &NormalizeReward{Env: e, scaler: NewRewardScaler(1, gamma)}
+}
+
+// Step steps the wrapped environment and scales the reward.
+func (n *NormalizeReward) Step(a []float64) Step {
+	s := n.Env.Step(a)
+	s.Reward = n.scaler.Scale([]float64{s.Reward}, []bool{s.Terminated || s.Truncated})[0]
+	return s
+}
