@@ -11,6 +11,7 @@ import (
 	"github.com/autodidact-rl/autodidact/control/env"
 	"github.com/autodidact-rl/autodidact/nn"
 	"github.com/autodidact-rl/autodidact/optim"
+	"github.com/autodidact-rl/autodidact/tensor"
 )
 
 // PPOConfig holds every PPO hyperparameter in one place (CleanRL's
@@ -330,7 +331,7 @@ func meanLast(x []float64, n int) float64 {
 // with its log-probability.
 func sample(z []float32, p *Policy, r *rand.Rand) ([]float64, float64) {
 	if p.Discrete > 0 {
-		lse := logSumExp(z)
+		_, lse := tensor.Softmax64(z)
 		u := r.Float64()
 		a := len(z) - 1
 		for i, v := range z {
@@ -350,25 +351,13 @@ func sample(z []float32, p *Policy, r *rand.Rand) ([]float64, float64) {
 	return a, lp
 }
 
-func logSumExp(z []float32) float64 {
-	mx := math.Inf(-1)
-	for _, v := range z {
-		mx = math.Max(mx, float64(v))
-	}
-	var s float64
-	for _, v := range z {
-		s += math.Exp(float64(v) - mx)
-	}
-	return mx + math.Log(s)
-}
-
 // logProb returns log pi(a), the entropy, and their gradients with respect
 // to the head output (and, for Gaussians, appended, the log-stds).
 // Categorical: d logp/dz = onehot - p, dH/dz = -p (log p + H).
 // Diagonal Gaussian: d logp/d mu = (a-mu)/s^2, d logp/d log s = (a-mu)^2/s^2 - 1, dH/d log s = 1.
 func logProb(z []float32, a []float64, p *Policy) (lp, ent float64, dLp, dEnt []float64) {
 	if p.Discrete > 0 {
-		lse := logSumExp(z)
+		_, lse := tensor.Softmax64(z)
 		dLp, dEnt = make([]float64, len(z)), make([]float64, len(z))
 		for _, zv := range z {
 			lpv := float64(zv) - lse

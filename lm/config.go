@@ -92,8 +92,9 @@ func (c Config) NumParams() int {
 	return n
 }
 
-// LoadConfig reads a config.json, rejecting unknown fields only when they
-// would change the model (Hugging Face files carry many extra keys).
+// LoadConfig reads a config.json (Hugging Face files carry many extra keys;
+// those are ignored), fills num_key_value_heads when absent and validates
+// the shape, naming the file in errors.
 func LoadConfig(path string) (Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

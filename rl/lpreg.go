@@ -3,6 +3,8 @@ package rl
 import (
 	"math"
 	"sort"
+
+	"github.com/autodidact-rl/autodidact/tensor"
 )
 
 // Lp-Reg — protecting low-probability "reasoning sparks" ("Low-probability
@@ -48,22 +50,13 @@ func (l LpReg) Proxy(pOld []float64) []float64 {
 // KL returns KL(proxy || softmax(z)) and writes its gradient with respect
 // to z into grad.
 func (l LpReg) KL(proxy []float64, z []float32, grad []float64) float64 {
-	mx := math.Inf(-1)
-	for _, v := range z {
-		mx = math.Max(mx, float64(v))
-	}
-	var sum float64
-	for _, v := range z {
-		sum += math.Exp(float64(v) - mx)
-	}
-	lse := mx + math.Log(sum)
+	p, lse := tensor.Softmax64(z)
 	var kl float64
 	for i, v := range z {
-		logp := float64(v) - lse
 		if proxy[i] > 0 {
-			kl += proxy[i] * (math.Log(proxy[i]) - logp)
+			kl += proxy[i] * (math.Log(proxy[i]) - (float64(v) - lse))
 		}
-		grad[i] = math.Exp(logp) - proxy[i]
+		grad[i] = p[i] - proxy[i]
 	}
 	return kl
 }

@@ -3,6 +3,8 @@ package rl
 import (
 	"math"
 	"sort"
+
+	"github.com/autodidact-rl/autodidact/tensor"
 )
 
 // SIREN — selective entropy regularisation ("Rethinking Entropy
@@ -35,19 +37,9 @@ type SIREN struct {
 // gradient with respect to z (written into grad, which must have len(z)).
 func (s SIREN) NucleusEntropy(z []float32, grad []float64) float64 {
 	n := len(z)
-	mx := math.Inf(-1)
-	for _, v := range z {
-		mx = math.Max(mx, float64(v))
-	}
-	p := make([]float64, n)
-	var sum float64
-	for i, v := range z {
-		p[i] = math.Exp(float64(v) - mx)
-		sum += p[i]
-	}
+	p, _ := tensor.Softmax64(z)
 	order := make([]int, n)
 	for i := range order {
-		p[i] /= sum
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return p[order[a]] > p[order[b]] })

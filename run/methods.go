@@ -11,6 +11,7 @@ import (
 	"github.com/autodidact-rl/autodidact/lm"
 	"github.com/autodidact-rl/autodidact/rl"
 	"github.com/autodidact-rl/autodidact/task"
+	"github.com/autodidact-rl/autodidact/tensor"
 )
 
 func (ru *runner) selfOn() bool {
@@ -259,20 +260,7 @@ func (ru *runner) lpRegProxies(xs []sample, a *advantage, mbSize int) (map[[2]in
 				if b.Mask[at] == 0 || math.Exp(float64(x.oldLogp[t])) > thr || (l.OnlyNegative && a.tok[lo+i][t] >= 0) {
 					continue
 				}
-				z := ru.policy.Logits(at)
-				p := make([]float64, len(z))
-				mx := math.Inf(-1)
-				for _, v := range z {
-					mx = math.Max(mx, float64(v))
-				}
-				var sum float64
-				for v, zv := range z {
-					p[v] = math.Exp(float64(zv) - mx)
-					sum += p[v]
-				}
-				for v := range p {
-					p[v] /= sum
-				}
+				p, _ := tensor.Softmax64(ru.policy.Logits(at))
 				proxy := l.Proxy(p)
 				if proxy[x.comp[t]] > 0 {
 					out[[2]int{lo + i, t}] = proxy

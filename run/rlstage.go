@@ -430,11 +430,21 @@ func (ru *runner) update(xs []sample, a *advantage, m map[string]any) error {
 		}
 		m["lp_reg_positions"] = len(proxies)
 	}
+	// Mini-batches are laid out once and reused by every epoch.
+	type miniBatch struct {
+		b      *lm.Batch
+		starts []int
+	}
+	var mbs []miniBatch
+	for lo := 0; lo < len(xs); lo += mbSize {
+		b, starts := ru.trainBatch(xs[lo:min(lo+mbSize, len(xs))])
+		mbs = append(mbs, miniBatch{b, starts})
+	}
 	for e := 0; e < c.Epochs; e++ {
-		for lo := 0; lo < len(xs); lo += mbSize {
+		for k, lo := 0, 0; lo < len(xs); k, lo = k+1, lo+mbSize {
 			hi := min(lo+mbSize, len(xs))
 			mb := xs[lo:hi]
-			b, starts := ru.trainBatch(mb)
+			b, starts := mbs[k].b, mbs[k].starts
 			sc, err := ru.policy.Score(b)
 			if err != nil {
 				return err

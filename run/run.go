@@ -186,7 +186,6 @@ func (ru *runner) checkpoint(stage string) error {
 
 // restore loads the latest checkpoint: weights, optimiser, RNG, progress.
 func (ru *runner) restore(dir string) error {
-	var st checkpoint.State
 	// The optimiser's shape depends on the stage; load weights first.
 	st, err := checkpoint.Load(dir, ru.policy, nil)
 	if err != nil {

@@ -105,3 +105,23 @@ func axpyGo(alpha float32, x, y []float32) {
 		y[i] += alpha * v
 	}
 }
+
+// Softmax64 returns softmax(z) and log(sum exp(z)) in float64, for the
+// regularisers and control policies that need exact probabilities of a
+// logits row (the training path uses the float32 Softmax).
+func Softmax64(z []float32) (p []float64, lse float64) {
+	mx := math.Inf(-1)
+	for _, v := range z {
+		mx = math.Max(mx, float64(v))
+	}
+	p = make([]float64, len(z))
+	var sum float64
+	for i, v := range z {
+		p[i] = math.Exp(float64(v) - mx)
+		sum += p[i]
+	}
+	for i := range p {
+		p[i] /= sum
+	}
+	return p, mx + math.Log(sum)
+}

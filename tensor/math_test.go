@@ -69,3 +69,11 @@ func TestDotAndAxpyKernels(t *testing.T) {
 		}
 	}
 }
+
+func TestSoftmax64(t *testing.T) {
+	p, lse := Softmax64([]float32{1, 2, 3})
+	want := math.Log(math.Exp(1) + math.Exp(2) + math.Exp(3))
+	if math.Abs(lse-want) > 1e-12 || math.Abs(p[2]-math.Exp(3-want)) > 1e-12 {
+		t.Fatalf("Softmax64 = %v, %v; want lse %v", p, lse, want)
+	}
+}
