@@ -3,6 +3,7 @@ package run
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,11 +24,7 @@ func tinyRecipe(t *testing.T, method string) *Recipe {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = r.Set([]string{"threads=2", "model.hidden_size=32", "model.intermediate_size=64", "model.num_hidden_layers=1",
-		"model.num_attention_heads=2", "model.num_key_value_heads=2", "task.params={min_digits: 1, max_digits: 2}",
-		"pretrain.steps=30", "pretrain.batch=16", "rl.steps=6", "rl.prompts_per_step=4", "rl.group_size=4",
-		"rl.max_new_tokens=32", "eval.problems=8", "eval.samples=4", "eval.k_list=[1,4]", "eval.every=3",
-		"eval.max_new_tokens=32", "checkpoint_every=2"})
+	err = r.Set(SmokeOverrides)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,9 +87,25 @@ func TestRunIsReproducible(t *testing.T) {
 	}
 }
 
+// updateGolden rewrites testdata/golden with the metrics of this build
+// (go test ./run -run TestEveryRecipeRuns -update-golden).
+var updateGolden = flag.Bool("update-golden", false, "rewrite the golden metrics of every recipe")
+
+// goldenPath is the recorded metrics.jsonl (timing fields dropped) of a
+// recipe's tiny configuration for the active matrix-product backend.
+func goldenPath(name string) string {
+	backend := "openblas"
+	if tensor.Backend() == "pure Go" {
+		backend = "go"
+	}
+	return filepath.Join("testdata", "golden", backend, name+".jsonl")
+}
+
 // TestEveryRecipeRuns runs each built-in recipe on the tiny configuration
-// (so every method's code path executes end to end) and checks that the
-// run finishes with finite metrics.
+// (so every method's code path executes end to end), checks that the run
+// finishes with finite metrics, and compares its metrics line by line with
+// the golden file recorded for the recipe: moving code around the loop must
+// not change a single bit of what a recipe computes.
 func TestEveryRecipeRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end runs")
@@ -107,13 +120,41 @@ func TestEveryRecipeRuns(t *testing.T) {
 				t.Fatal(err)
 			}
 			var log bytes.Buffer
-			s, err := Run(r, t.TempDir(), false, &log)
+			dir := t.TempDir()
+			s, err := Run(r, dir, false, &log)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, log.String())
 			}
 			for _, v := range append(append([]float64{}, s.BaseCurve...), s.FinalCurve...) {
 				if v != v || v < 0 || v > 1 {
 					t.Fatalf("pass@k value %v out of [0, 1]", v)
+				}
+			}
+			got := normalizedMetrics(t, dir)
+			path := goldenPath(name)
+			if *updateGolden {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(strings.Join(got, "\n")+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			data, err := os.ReadFile(path)
+			if os.IsNotExist(err) {
+				t.Logf("no golden metrics at %s (record them with -update-golden)", path)
+				return
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			want := strings.Split(strings.TrimSpace(string(data)), "\n")
+			if len(want) != len(got) {
+				t.Fatalf("%d metrics lines, golden %s has %d", len(got), path, len(want))
+			}
+			for i := range want {
+				if want[i] != got[i] {
+					t.Fatalf("metrics line %d differs from %s:\ngot  %s\nwant %s", i+1, path, got[i], want[i])
 				}
 			}
 		})

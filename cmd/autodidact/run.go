@@ -28,6 +28,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "run directory (default runs/<timestamp>-<recipe>)")
 	resume := fs.String("resume", "", "continue the run in this directory")
 	seed := fs.Int64("seed", -1, "shorthand for --set seed=N")
+	smoke := fs.Bool("smoke", false, "run a tiny configuration of the recipe (seconds) to check its whole path")
 	// Accept the recipe name before or after the flags.
 	var recipe string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -62,6 +63,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	if *seed >= 0 {
 		sets = append(sets, fmt.Sprintf("seed=%d", *seed))
+	}
+	if *smoke {
+		sets = append(append([]string{}, run.SmokeOverrides...), sets...)
 	}
 	if err := r.Set(sets); err != nil {
 		return err
