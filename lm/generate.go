@@ -74,68 +74,24 @@ func (m *Model) Generate(prompts [][]int32, opt SampleOptions, rng *rand.Rand) (
 		}
 		Tp = max(Tp, len(p))
 	}
-	temp := opt.Temperature
-	if temp == 0 {
-		temp = 1
+	e, err := m.NewEngine(B, Tp+opt.MaxNew, opt, rng)
+	if err != nil {
+		return nil, err
 	}
-	dec := m.dec
-	if dec == nil || dec.B < B || dec.S < Tp+opt.MaxNew {
-		dec = newDecoder(m, B, Tp+opt.MaxNew)
-		m.dec = dec
-	}
-
-	// Prefill: the training forward pass over right-padded prompts.
-	tokens := make([]int32, B*Tp)
+	defer e.Release()
+	jobs := make([]Job, B)
 	for b, p := range prompts {
-		copy(tokens[b*Tp:], p)
+		jobs[b] = Job{Context: p, MaxNew: opt.MaxNew, Stop: opt.Stop, Tag: b}
+		if err := e.Submit(&jobs[b]); err != nil {
+			return nil, fmt.Errorf("generate: prompt %d: %w", b, err)
+		}
 	}
-	m.forward(tokens, nil, B, Tp, temp)
-	dec.fillCache(prompts, Tp)
-	V := cfg.VocabSize
-	for b, p := range prompts {
-		copy(dec.logits[b*V:(b+1)*V], m.act.logits[(b*Tp+len(p)-1)*V:(b*Tp+len(p))*V])
+	for e.Busy() {
+		e.Step()
 	}
-
 	out := &Generation{Tokens: make([][]int32, B), LogProbs: make([][]float32, B), Stopped: make([]bool, B)}
-	isStop := func(tok int32) bool {
-		for _, s := range opt.Stop {
-			if s == tok {
-				return true
-			}
-		}
-		return false
-	}
-	active := make([]int, B) // sequence index of each decoder row
-	for b := range active {
-		active[b] = b
-	}
-	next := make([]int32, B)
-	pos := make([]int32, B)
-	for step := 0; len(active) > 0; step++ {
-		// Sample one token for every active row, in row order.
-		keep := active[:0]
-		rows := 0
-		for r, b := range active {
-			z := dec.logits[r*V : (r+1)*V]
-			tok, lp := dec.sample(z, opt, rng)
-			out.Tokens[b] = append(out.Tokens[b], tok)
-			out.LogProbs[b] = append(out.LogProbs[b], lp)
-			switch {
-			case isStop(tok):
-				out.Stopped[b] = true
-			case len(out.Tokens[b]) >= opt.MaxNew:
-			default:
-				keep = append(keep, b)
-				next[rows] = tok
-				pos[rows] = int32(len(prompts[b]) + len(out.Tokens[b]) - 1)
-				rows++
-			}
-		}
-		active = keep
-		if len(active) == 0 {
-			break
-		}
-		dec.step(active, next[:rows], pos[:rows], temp)
+	for b := range jobs {
+		out.Tokens[b], out.LogProbs[b], out.Stopped[b] = jobs[b].Tokens, jobs[b].LogProbs, jobs[b].Stopped
 	}
 	return out, nil
 }
@@ -188,16 +144,18 @@ func (dec *decoder) cacheAt(cache []float32, b, g, p int) []float32 {
 	return cache[off : off+hd]
 }
 
-// fillCache copies the prefill's rotated keys and values into the cache.
-func (dec *decoder) fillCache(prompts [][]int32, Tp int) {
+// fillCache copies the prefill's rotated keys and values into the cache:
+// prefill row i (padded to Tp tokens) holds the context ctx[i] of slot
+// slots[i].
+func (dec *decoder) fillCache(slots []int, ctx [][]int32, Tp int) {
 	c := dec.m.Cfg
 	hd, KVH := c.HeadDim(), c.NumKeyValueHeads
 	kw := KVH * hd
 	for l := range dec.m.Layers {
 		la := &dec.m.act.layers[l]
-		for b, p := range prompts {
-			for t := range p {
-				row := (b*Tp + t) * kw
+		for i, b := range slots {
+			for t := range ctx[i] {
+				row := (i*Tp + t) * kw
 				for g := 0; g < KVH; g++ {
 					copy(dec.cacheAt(dec.kc[l], b, g, t), la.k[row+g*hd:row+(g+1)*hd])
 					copy(dec.cacheAt(dec.vc[l], b, g, t), la.v[row+g*hd:row+(g+1)*hd])
