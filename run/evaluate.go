@@ -1,13 +1,14 @@
 package run
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"strconv"
 	"time"
 
+	"github.com/autodidact-rl/autodidact/episode"
 	"github.com/autodidact-rl/autodidact/eval"
-	"github.com/autodidact-rl/autodidact/lm"
 	"github.com/autodidact-rl/autodidact/task"
 	"github.com/autodidact-rl/autodidact/verify"
 )
@@ -21,17 +22,62 @@ type EvalResult struct {
 	MajAtK   map[string]float64 `json:"maj_at_k"`
 	MeanLen  float64            `json:"mean_len"`  // generated tokens per sample
 	FormatOK float64            `json:"format_ok"` // fraction of samples with an answer line
-	// LaSeRBestOfN is the accuracy of picking, for each problem, the sample
-	// with the highest LaSeR self-reward (only when LaSeR is on).
-	LaSeRBestOfN float64 `json:"laser_best_of_n,omitempty"`
-	Seconds      float64 `json:"seconds"`
+	Seconds  float64            `json:"seconds"`
+	// Extra holds figures of the environment (e.g. two-attempt
+	// t1_accuracy, i2c) and of methods (e.g. laser_best_of_n); they are
+	// written as top-level keys.
+	Extra map[string]float64 `json:"-"`
 }
 
-// genChunk bounds the sequences generated at once (memory of the cache).
+type plainEval EvalResult
+
+// MarshalJSON writes Extra's figures as top-level keys.
+func (e EvalResult) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(plainEval(e))
+	if err != nil || len(e.Extra) == 0 {
+		return b, err
+	}
+	m := map[string]any{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	for k, v := range e.Extra {
+		m[k] = v
+	}
+	return json.Marshal(m)
+}
+
+// UnmarshalJSON reads top-level numbers that are not fields into Extra.
+func (e *EvalResult) UnmarshalJSON(data []byte) error {
+	var p plainEval
+	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	known := map[string]bool{"tag": true, "gstep": true, "pass_at_k": true, "pass_curve": true, "maj_at_k": true,
+		"mean_len": true, "format_ok": true, "seconds": true}
+	for k, raw := range m {
+		var v float64
+		if !known[k] && json.Unmarshal(raw, &v) == nil {
+			if p.Extra == nil {
+				p.Extra = map[string]float64{}
+			}
+			p.Extra[k] = v
+		}
+	}
+	*e = EvalResult(p)
+	return nil
+}
+
+// genChunk bounds the episodes generated at once (memory of the cache).
 const genChunk = 512
 
-// evaluate samples eval.samples completions of eval.problems held-out
-// problems with a fixed seed (so equal weights give equal results).
+// evaluate plays eval.samples episodes of each of eval.problems held-out
+// problems with a fixed seed (so equal weights give equal results) and
+// grades each episode's final answer.
 func (ru *runner) evaluate(tag string) (EvalResult, error) {
 	t0 := time.Now()
 	c := ru.r.Eval
@@ -42,60 +88,66 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 	rng := rand.New(rand.NewPCG(ru.r.Seed, 0x65766132))
 	correct := make([]int, len(ps))
 	votes := make([][]eval.Vote, len(ps))
-	bestScore := make([]float64, len(ps))
-	bestOK := make([]bool, len(ps))
-	for i := range bestScore {
-		bestScore[i] = math.Inf(-1)
+	rerankers := hooks[reranker](ru)
+	best := make([][]float64, len(rerankers)) // per reranker, per problem: best score
+	bestOK := make([][]bool, len(rerankers))
+	for h := range rerankers {
+		best[h], bestOK[h] = make([]float64, len(ps)), make([]bool, len(ps))
+		for i := range best[h] {
+			best[h][i] = math.Inf(-1)
+		}
 	}
 	var totalLen, formatOK float64
-	var prompts [][]int32
+	var all []*episode.Episode
+	var pending []task.Problem
 	var owner []int
 	flush := func() error {
-		if len(prompts) == 0 {
+		if len(pending) == 0 {
 			return nil
 		}
-		g, err := ru.policy.Generate(prompts, lm.SampleOptions{Temperature: c.Temperature, MaxNew: c.MaxNewTokens, Stop: []int32{ru.eos}}, rng)
+		xs, err := ru.rollout(pending, 0, c.Samples, c.Temperature, c.MaxNewTokens, len(pending)*c.Samples, rng)
 		if err != nil {
 			return err
 		}
-		var laserLogp []float64
-		if ru.laserTok >= 0 {
-			if laserLogp, err = ru.laserScores(prompts, g.Tokens); err != nil {
-				return err
-			}
-		}
-		for j, toks := range g.Tokens {
-			p := ps[owner[j]]
-			rw := ru.task.Grade(p, ru.completionText(toks))
-			if laserLogp != nil && laserLogp[j] > bestScore[owner[j]] {
-				bestScore[owner[j]], bestOK[owner[j]] = laserLogp[j], rw.Correct
-			}
-			totalLen += float64(len(toks))
+		prompts, comps := make([][]int32, len(xs)), make([][]int32, len(xs))
+		oks := make([]bool, len(xs))
+		for j, x := range xs {
+			i := owner[x.prob]
+			rw := ru.task.Grade(ps[i], lastPolicyText(x.ep))
+			last := lastPolicyIDs(x.ep)
+			prompts[j], comps[j], oks[j] = x.ids[:len(x.ids)-len(last)], last, rw.Correct
+			totalLen += float64(len(x.gen))
 			if rw.FormatOK {
 				formatOK++
 			}
 			if rw.Correct {
-				correct[owner[j]]++
+				correct[i]++
 			}
 			ans := ""
 			if rw.Pred != "" {
 				ans = verify.Normalize(rw.Pred)
 			}
-			votes[owner[j]] = append(votes[owner[j]], eval.Vote{Answer: ans, Correct: rw.Correct})
+			votes[i] = append(votes[i], eval.Vote{Answer: ans, Correct: rw.Correct})
+			all = append(all, x.ep)
 		}
-		prompts, owner = prompts[:0], owner[:0]
+		for h, rr := range rerankers {
+			scores, err := rr.rerankScores(ru, prompts, comps)
+			if err != nil {
+				return err
+			}
+			for j, s := range scores {
+				if i := owner[xs[j].prob]; s > best[h][i] {
+					best[h][i], bestOK[h][i] = s, oks[j]
+				}
+			}
+		}
+		pending, owner = pending[:0], owner[:0]
 		return nil
 	}
 	for i, p := range ps {
-		pt, err := ru.encodePrompt(p)
-		if err != nil {
-			return EvalResult{}, err
-		}
-		for s := 0; s < c.Samples; s++ {
-			prompts = append(prompts, pt)
-			owner = append(owner, i)
-		}
-		if len(prompts) >= genChunk {
+		pending = append(pending, p)
+		owner = append(owner, i)
+		if len(pending)*c.Samples >= genChunk {
 			if err := flush(); err != nil {
 				return EvalResult{}, err
 			}
@@ -122,11 +174,16 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 	}
 	n := float64(len(ps) * c.Samples)
 	res.MeanLen, res.FormatOK = totalLen/n, formatOK/n
-	if ru.laserTok >= 0 {
-		for _, ok := range bestOK {
-			if ok {
-				res.LaSeRBestOfN += 1 / float64(len(ps))
+	if extra := episode.Summarize(all); len(extra) > 0 || len(rerankers) > 0 {
+		res.Extra = extra
+		for h, rr := range rerankers {
+			var acc float64
+			for _, ok := range bestOK[h] {
+				if ok {
+					acc += 1 / float64(len(ps))
+				}
 			}
+			res.Extra[rr.rerankKey()] = acc
 		}
 	}
 	res.Seconds = time.Since(t0).Seconds()
@@ -134,29 +191,14 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 	return res, nil
 }
 
-// laserScores returns, for each generated sequence, the policy's log-prob
-// of LaSeR's reserved token after it (s is monotone in it, so it ranks).
-func (ru *runner) laserScores(prompts, comps [][]int32) ([]float64, error) {
-	T := 0
-	for i := range prompts {
-		T = max(T, len(prompts[i])+len(comps[i])+1)
+// lastPolicyIDs is the token ids of an episode's last policy turn.
+func lastPolicyIDs(e *episode.Episode) []int32 {
+	for i := len(e.Segments) - 1; i >= 0; i-- {
+		if e.Segments[i].Trainable {
+			return e.Segments[i].IDs
+		}
 	}
-	b := &lm.Batch{Rows: len(prompts), Len: T, Tokens: make([]int32, len(prompts)*T), Mask: make([]float32, len(prompts)*T), Temperature: ru.r.Eval.Temperature}
-	for i := range prompts {
-		copy(b.Tokens[i*T:], prompts[i])
-		copy(b.Tokens[i*T+len(prompts[i]):], comps[i])
-		at := i*T + len(prompts[i]) + len(comps[i])
-		b.Tokens[at], b.Mask[at] = ru.laserTok, 1
-	}
-	sc, err := ru.policy.Score(b)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]float64, len(prompts))
-	for i := range prompts {
-		out[i] = float64(sc.LogProbs[i*T+len(prompts[i])+len(comps[i])])
-	}
-	return out, nil
+	return nil
 }
 
 // completionText decodes generated ids, dropping a final EOS.

@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/autodidact-rl/autodidact/episode"
 	"github.com/autodidact-rl/autodidact/lm"
 	"github.com/autodidact-rl/autodidact/recipes"
 	"github.com/autodidact-rl/autodidact/rl"
@@ -30,9 +31,23 @@ type Recipe struct {
 	SFT             PretrainConfig `yaml:"sft"`
 	RL              RLConfig       `yaml:"rl"`
 	Eval            EvalConfig     `yaml:"eval"`
+	Env             EnvConfig      `yaml:"env"`
+	Judge           JudgeConfig    `yaml:"judge"`
 	CheckpointEvery int            `yaml:"checkpoint_every"` // steps between checkpoints in every stage
-	SamplesPerStep  int            `yaml:"samples_per_step"` // completions written to samples.jsonl per RL step
+	SamplesPerStep  int            `yaml:"samples_per_step"` // episodes written to samples.jsonl per RL step
+
+	// Methods holds the decoded sections of the recipe's method plug-ins
+	// (top-level keys named after a registered method), by name.
+	Methods map[string]any `yaml:"-"`
+
+	doc map[string]any // the merged YAML document the recipe was decoded from
 }
+
+// EnvConfig selects the environment episodes run in: "single" (prompt,
+// one completion, the task's grade: every task), "two_turn" (attempt,
+// feedback, second attempt), "tool" (tool calls answered by tools); its
+// own settings go under params.
+type EnvConfig = episode.Options
 
 // TaskConfig names the task, its parameters and its prompt template.
 type TaskConfig struct {
@@ -83,60 +98,25 @@ type RLConfig struct {
 	NormByStd       bool    `yaml:"norm_by_std"`
 	AdvNorm         string  `yaml:"adv_norm"`         // grpo: group, batch or group_mean_batch_std (Lite PPO)
 	ReinforceLambda float64 `yaml:"reinforce_lambda"` // W-REINFORCE weight of positive samples
-	PolicyLoss      string  `yaml:"policy_loss"`      // clip (PPO surrogate) or drpo
 
-	GRPOLambda  GRPOLambdaConfig `yaml:"grpo_lambda"`
-	SIREN       rl.SIREN         `yaml:"siren"`  // coef 0: off
-	LpReg       rl.LpReg         `yaml:"lp_reg"` // beta 0: off
-	SAR         SARConfig        `yaml:"sar"`    // alpha 0: off
-	LaSeR       rl.LaSeR         `yaml:"laser"`  // alpha 0: off
-	DRPO        rl.DRPO          `yaml:"drpo"`
-	SELF        SELFConfig       `yaml:"self"`
-	Clip        rl.Clip          `yaml:",inline"`
-	LossAggMode string           `yaml:"loss_agg_mode"`
-	AggConstLen int              `yaml:"agg_const_len"` // L_const of seq-mean-token-sum-norm; 0: mini-batch size * max_new_tokens
+	Clip        rl.Clip `yaml:",inline"`
+	LossAggMode string  `yaml:"loss_agg_mode"`
+	AggConstLen int     `yaml:"agg_const_len"` // L_const of seq-mean-token-sum-norm; 0: mini-batch size * max_new_tokens
 
 	KLCoef      float64 `yaml:"kl_coef"`
 	KLEstimator string  `yaml:"kl_estimator"`
 	KLInReward  bool    `yaml:"kl_in_reward"`
 	EntropyCoef float64 `yaml:"entropy_coef"`
 
-	DynamicSampling       bool    `yaml:"dynamic_sampling"`
-	MaxGenRounds          int     `yaml:"max_gen_rounds"`
-	OverlongBufferLen     int     `yaml:"overlong_buffer_len"`
-	OverlongPenaltyFactor float64 `yaml:"overlong_penalty_factor"`
-	MaskTruncated         bool    `yaml:"mask_truncated"`
-
 	Gamma     float64 `yaml:"gamma"`
 	GAELambda float64 `yaml:"gae_lambda"`
 	ValueLR   float64 `yaml:"value_lr"`
 	ValueClip float64 `yaml:"value_clip"`
 	VFCoef    float64 `yaml:"vf_coef"`
-}
 
-// GRPOLambdaConfig switches GRPO-λ's length-penalised reward on for the
-// top TopFrac most-solved groups of each batch (0: off).
-type GRPOLambdaConfig struct {
-	TopFrac float64 `yaml:"top_frac"`
-}
-
-// SARConfig adds alpha * SAR (self-aligned reward, card A5) to each
-// reward, clipped to [-clip, clip], scored with the current policy.
-type SARConfig struct {
-	Alpha float64 `yaml:"alpha"`
-	Clip  float64 `yaml:"clip"`
-}
-
-// SELFConfig configures SELF curation: every RefreshEvery steps estimate
-// p_hat on a pool of Pool training problems with NEstimate samples each,
-// then draw prompts from problems with 0 < p_hat <= Tau (filter) or with
-// weight 1 - p_hat (weight). Mode "off" (or empty) disables it.
-type SELFConfig struct {
-	Mode         string  `yaml:"mode"`
-	NEstimate    int     `yaml:"n_estimate"`
-	Tau          float64 `yaml:"tau"`
-	RefreshEvery int     `yaml:"refresh_every"`
-	Pool         int     `yaml:"pool"`
+	// Slots bounds the episodes generated at once (continuous batching:
+	// waiting episodes take the slots that finished ones free).
+	Slots int `yaml:"slots"`
 }
 
 // EvalConfig configures held-out evaluation: Samples completions for each
@@ -161,29 +141,116 @@ func (m ModelConfig) LMConfig(vocab int) lm.Config {
 		RMSNormEps: 1e-5, TieWordEmbeddings: true, MaxPositionEmbeddings: m.MaxLen}
 }
 
+// JudgeConfig chooses where episode rewards come from: "verifier" (the
+// environment's own grading; the default) or "model": the policy itself or
+// the frozen reference model judges each final response with a prompt
+// (Template, with {question} and {response}) and a strictly parsed verdict
+// (episode.ModelJudge), replacing the environment's reward. Correctness is
+// still recorded from the verifier so accuracy stays measurable.
+type JudgeConfig struct {
+	Name         string  `yaml:"name"`  // verifier or model
+	Model        string  `yaml:"model"` // policy or reference
+	Template     string  `yaml:"template"`
+	Format       string  `yaml:"format"` // score or verdict
+	MaxScore     int     `yaml:"max_score"`
+	Samples      int     `yaml:"samples"`
+	Combine      string  `yaml:"combine"` // mean or vote
+	Temperature  float32 `yaml:"temperature"`
+	MaxNewTokens int     `yaml:"max_new_tokens"`
+	Fallback     float64 `yaml:"fallback"` // reward of an unparsable judgment
+}
+
 // LoadRecipe reads a recipe: a name of a built-in recipe (recipes/*.yaml,
-// embedded in the binary) or a path to a YAML file. Fields missing from
-// the file keep the defaults of the built-in "base" recipe.
+// embedded in the binary) or a path to a YAML file. The file is merged
+// over the built-in "base" recipe key by key (nested sections merge, other
+// values replace), so fields it does not name keep their defaults.
 func LoadRecipe(nameOrPath string) (*Recipe, error) {
 	base, err := recipes.Read("base")
 	if err != nil {
 		return nil, err
 	}
-	r := &Recipe{}
-	if err := decodeStrict(base, r); err != nil {
+	doc, err := parseDoc(base)
+	if err != nil {
 		return nil, fmt.Errorf("recipe base: %w", err)
 	}
-	if nameOrPath == "base" {
-		return r, r.Validate()
+	if nameOrPath != "base" {
+		data, err := recipes.Read(nameOrPath)
+		if err != nil {
+			return nil, err
+		}
+		over, err := parseDoc(data)
+		if err != nil {
+			return nil, fmt.Errorf("recipe %s: %w", nameOrPath, err)
+		}
+		mergeDoc(doc, over)
 	}
-	data, err := recipes.Read(nameOrPath)
+	r, err := decodeRecipe(doc)
+	if err != nil {
+		return nil, fmt.Errorf("recipe %s: %w", nameOrPath, err)
+	}
+	return r, r.Validate()
+}
+
+// parseDoc reads a YAML mapping.
+func parseDoc(data []byte) (map[string]any, error) {
+	doc := map[string]any{}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// mergeDoc merges src into dst: mappings merge key by key, anything else
+// replaces.
+func mergeDoc(dst, src map[string]any) {
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok {
+				mergeDoc(dm, sm)
+				continue
+			}
+			cp := map[string]any{}
+			mergeDoc(cp, sm)
+			v = cp
+		}
+		dst[k] = v
+	}
+}
+
+// loopKeys are the recipe's own top-level keys; any other key must name a
+// method.
+var loopKeys = map[string]bool{"name": true, "seed": true, "threads": true, "task": true, "model": true,
+	"pretrain": true, "sft": true, "rl": true, "eval": true, "env": true, "judge": true,
+	"checkpoint_every": true, "samples_per_step": true}
+
+// decodeRecipe decodes a merged document strictly: unknown keys of the
+// loop's sections are errors, and every other top-level key is a method's
+// section, decoded over the method's defaults.
+func decodeRecipe(doc map[string]any) (*Recipe, error) {
+	loop := map[string]any{}
+	r := &Recipe{Methods: map[string]any{}, doc: doc}
+	for k, v := range doc {
+		switch {
+		case loopKeys[k]:
+			loop[k] = v
+		case methodSpecs[k].defaults != nil:
+			cfg, err := decodeSection(k, v)
+			if err != nil {
+				return nil, err
+			}
+			r.Methods[k] = cfg
+		default:
+			return nil, unknownSection(k)
+		}
+	}
+	data, err := yaml.Marshal(loop)
 	if err != nil {
 		return nil, err
 	}
 	if err := decodeStrict(data, r); err != nil {
-		return nil, fmt.Errorf("recipe %s: %w", nameOrPath, err)
+		return nil, err
 	}
-	return r, r.Validate()
+	return r, nil
 }
 
 // decodeStrict decodes YAML into r, rejecting unknown keys.
@@ -197,9 +264,14 @@ func decodeStrict(data []byte, r *Recipe) error {
 }
 
 // Set applies overrides of the form "rl.lr=1e-5" (the value is YAML, so
-// numbers, booleans and lists work: "eval.k_list=[1,4,16]"). An unknown key
-// is an error naming it.
+// numbers, booleans and lists work: "eval.k_list=[1,4,16]"; a method's
+// section turns the method on: "siren.coef=0.01"). An unknown key is an
+// error naming it.
 func (r *Recipe) Set(overrides []string) error {
+	doc := r.doc
+	if doc == nil {
+		return fmt.Errorf("recipe %s: overrides need a recipe made by LoadRecipe", r.Name)
+	}
 	for _, o := range overrides {
 		key, val, ok := strings.Cut(o, "=")
 		if !ok || key == "" {
@@ -209,27 +281,38 @@ func (r *Recipe) Set(overrides []string) error {
 		if err := yaml.Unmarshal([]byte(val), &v); err != nil {
 			return fmt.Errorf("override %q: value: %w", o, err)
 		}
-		// Nest the value under its dotted key and decode it over r.
+		// Nest the value under its dotted key and merge it into the recipe.
 		parts := strings.Split(key, ".")
-		doc := any(v)
-		for i := len(parts) - 1; i >= 0; i-- {
-			doc = map[string]any{parts[i]: doc}
+		nested := v
+		for i := len(parts) - 1; i >= 1; i-- {
+			nested = map[string]any{parts[i]: nested}
 		}
-		data, err := yaml.Marshal(doc)
+		next := map[string]any{}
+		mergeDoc(next, doc)
+		mergeDoc(next, map[string]any{parts[0]: nested})
+		nr, err := decodeRecipe(next)
 		if err != nil {
-			return err
-		}
-		if err := decodeStrict(data, r); err != nil {
 			return fmt.Errorf("override %q: %w", o, err)
 		}
+		*r, doc = *nr, next
 	}
 	return r.Validate()
 }
 
-// YAML returns the resolved recipe.
+// YAML returns the resolved recipe: the loop's settings and every
+// method's section with all its fields.
 func (r *Recipe) YAML() []byte {
 	b, _ := yaml.Marshal(r)
-	return b
+	if len(r.Methods) == 0 {
+		return b
+	}
+	doc := map[string]any{}
+	yaml.Unmarshal(b, &doc)
+	for n, cfg := range r.Methods {
+		doc[n] = cfg
+	}
+	out, _ := yaml.Marshal(doc)
+	return out
 }
 
 // Validate reports the first setting that cannot work.
@@ -268,39 +351,6 @@ func (r *Recipe) Validate() error {
 	if _, err := rl.ParseAdvNorm(c.AdvNorm); err != nil {
 		return fmt.Errorf("recipe rl.%w", err)
 	}
-	switch c.PolicyLoss {
-	case "clip":
-	case "drpo":
-		if c.DRPO.Tau <= 0 || c.DRPO.Lambda <= 0 {
-			return fmt.Errorf("recipe rl.drpo: tau and lambda must be positive")
-		}
-		if c.MiniBatches > 0 && (c.PromptsPerStep%c.MiniBatches != 0 || c.DynamicSampling) {
-			return fmt.Errorf("recipe rl: drpo needs whole groups in each mini-batch (prompts_per_step divisible by mini_batches, no dynamic sampling)")
-		}
-	default:
-		return fmt.Errorf("recipe rl.policy_loss %q: want clip or drpo", c.PolicyLoss)
-	}
-	if c.SIREN.Coef != 0 && (c.SIREN.TopP <= 0 || c.SIREN.TopP > 1 || c.SIREN.PeakRatio <= 0 || c.SIREN.PeakRatio > 1 || (c.SIREN.Anchor != "initial" && c.SIREN.Anchor != "fixed")) {
-		return fmt.Errorf("recipe rl.siren: top_p and peak_ratio in (0, 1], anchor initial or fixed")
-	}
-	if c.LpReg.Beta != 0 && (c.LpReg.Kappa <= 0 || c.LpReg.Kappa >= 1 || c.LpReg.LowProbQuantile < 0 || c.LpReg.LowProbQuantile > 1) {
-		return fmt.Errorf("recipe rl.lp_reg: kappa in (0, 1), low_prob_quantile in [0, 1]")
-	}
-	if c.LaSeR.Alpha != 0 && len([]rune(c.LaSeR.Token)) != 1 {
-		return fmt.Errorf("recipe rl.laser.token %q must be one character of the tokenizer's alphabet that the task never writes", c.LaSeR.Token)
-	}
-	if c.GRPOLambda.TopFrac < 0 || c.GRPOLambda.TopFrac > 1 {
-		return fmt.Errorf("recipe rl.grpo_lambda.top_frac %v must be in [0, 1]", c.GRPOLambda.TopFrac)
-	}
-	switch c.SELF.Mode {
-	case "", "off":
-	case "filter", "weight":
-		if c.SELF.NEstimate < 1 || c.SELF.Pool < c.PromptsPerStep || c.SELF.RefreshEvery < 1 {
-			return fmt.Errorf("recipe rl.self: n_estimate >= 1, pool >= prompts_per_step and refresh_every >= 1")
-		}
-	default:
-		return fmt.Errorf("recipe rl.self.mode %q: want off, filter or weight", c.SELF.Mode)
-	}
 	if _, err := rl.ParseAggMode(c.LossAggMode); err != nil {
 		return fmt.Errorf("recipe rl.%w", err)
 	}
@@ -323,6 +373,56 @@ func (r *Recipe) Validate() error {
 	}
 	if r.CheckpointEvery <= 0 {
 		return fmt.Errorf("recipe checkpoint_every must be positive")
+	}
+	if c.Steps > 0 && c.GroupSize < 2 && groupEstimators[c.AdvEstimator] {
+		return fmt.Errorf("recipe rl.group_size %d: adv_estimator %s compares samples within a group; use group_size >= 2", c.GroupSize, c.AdvEstimator)
+	}
+	if c.KLInReward && c.KLCoef > 0 && c.AdvEstimator != "gae" && c.AdvEstimator != "reinforcepp" && c.AdvEstimator != "reinforcepp_baseline" {
+		return fmt.Errorf("recipe rl.kl_in_reward: adv_estimator %s takes outcome rewards only, so a KL in the reward would be dropped; use kl_in_reward false (KL in the loss) or gae / reinforcepp", c.AdvEstimator)
+	}
+	if r.Env.Name == "" {
+		return fmt.Errorf("recipe env.name: want one of %s", strings.Join(episode.Names(), ", "))
+	}
+	if _, err := episode.New(r.Env, episode.Deps{Codec: validationCodec{}}); err != nil {
+		return fmt.Errorf("recipe %w", err)
+	}
+	if r.Env.MaxTurns < 1 {
+		return fmt.Errorf("recipe env.max_turns %d must be >= 1", r.Env.MaxTurns)
+	}
+	if err := r.Judge.validate(); err != nil {
+		return err
+	}
+	if _, err := buildMethods(r); err != nil {
+		return err
+	}
+	return nil
+}
+
+// groupEstimators compare samples within a group.
+var groupEstimators = map[string]bool{"grpo": true, "drgrpo": true, "rloo": true, "reinforcepp_baseline": true}
+
+// validationCodec lets environments check their settings before a
+// tokenizer exists; it accepts any text.
+type validationCodec struct{}
+
+func (validationCodec) Encode(s string) ([]int32, error) { return make([]int32, len(s)), nil }
+func (validationCodec) Decode([]int32) string           { return "" }
+
+func (j JudgeConfig) validate() error {
+	switch j.Name {
+	case "verifier":
+		return nil
+	case "model":
+	default:
+		return fmt.Errorf("recipe judge.name %q: want verifier or model", j.Name)
+	}
+	if j.Model != "policy" && j.Model != "reference" {
+		return fmt.Errorf("recipe judge.model %q: want policy or reference", j.Model)
+	}
+	mj := episode.ModelJudge{Template: j.Template, Format: j.Format, MaxScore: j.MaxScore, Samples: j.Samples,
+		Combine: j.Combine, MaxNew: j.MaxNewTokens}
+	if err := mj.Validate(); err != nil {
+		return fmt.Errorf("recipe %w", err)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/autodidact-rl/autodidact/checkpoint"
+	"github.com/autodidact-rl/autodidact/episode"
 	"github.com/autodidact-rl/autodidact/lm"
 	"github.com/autodidact-rl/autodidact/optim"
 	"github.com/autodidact-rl/autodidact/rl"
@@ -22,16 +23,17 @@ type timeSplit struct {
 	Total  float64 `json:"total"`  // whole steps (evaluations excluded)
 }
 
-// sample is one generated completion of an RL step.
+// sample is one episode of an RL step, laid out for training.
 type sample struct {
-	prob    int // index into the step's problems
-	prompt  []int32
-	comp    []int32 // generated tokens (EOS included when stopped)
-	oldLogp []float32
-	stopped bool
+	ep      *episode.Episode
+	prob    int       // index into the step's problems
+	ids     []int32   // the episode's tokens
+	pos     []int     // positions in ids of the policy's (trainable) tokens
+	gen     []int32   // the policy's tokens (ids at pos)
+	oldLogp []float32 // their log-probs, recorded while sampling
+	stopped bool      // the last turn ended on EOS or a stop sequence
 	reward  float64
 	correct bool
-	text    string
 }
 
 // newCritic makes the value model: the policy's weights plus a value head.
@@ -103,15 +105,16 @@ func (ru *runner) rlStep(s int) error {
 	c := ru.r.RL
 	tStep := time.Now()
 	rounds := 1
-	if c.DynamicSampling {
-		rounds = max(1, c.MaxGenRounds)
+	filters := hooks[groupFilter](ru)
+	for _, f := range filters {
+		rounds = max(rounds, f.rounds())
 	}
 	var problems []task.Problem
 	var err error
 	var tSelf float64
-	if ru.selfOn() {
+	if src := hooks[problemSource](ru); len(src) > 0 {
 		t0 := time.Now()
-		if problems, err = ru.selfProblems(s, c.PromptsPerStep*rounds); err != nil {
+		if problems, err = src[0].problems(ru, s, c.PromptsPerStep*rounds); err != nil {
 			return err
 		}
 		tSelf = time.Since(t0).Seconds()
@@ -126,13 +129,15 @@ func (ru *runner) rlStep(s int) error {
 	for round := 0; round < rounds; round++ {
 		genRounds++
 		t0 := time.Now()
-		batch, err := ru.generate(problems[round*c.PromptsPerStep:(round+1)*c.PromptsPerStep], round*c.PromptsPerStep, rng)
+		batch, err := ru.rollout(problems[round*c.PromptsPerStep:(round+1)*c.PromptsPerStep], round*c.PromptsPerStep, c.GroupSize, c.Temperature, c.MaxNewTokens, c.Slots, rng)
 		if err != nil {
 			return err
 		}
 		tSample += time.Since(t0).Seconds()
 		t0 = time.Now()
-		ru.grade(problems, batch)
+		if err := ru.grade(batch); err != nil {
+			return err
+		}
 		tScore += time.Since(t0).Seconds()
 		all = append(all, batch...)
 		for _, g := range rl.Groups(len(batch), c.GroupSize) {
@@ -140,13 +145,17 @@ func (ru *runner) rlStep(s int) error {
 			for j, i := range g {
 				rewards[j] = batch[i].reward
 			}
-			if !c.DynamicSampling || rl.Informative(rewards, seq(len(g))) {
+			keep := true
+			for _, f := range filters {
+				keep = keep && f.keepGroup(rewards)
+			}
+			if keep {
 				for _, i := range g {
 					kept = append(kept, batch[i])
 				}
 			}
 		}
-		if !c.DynamicSampling || len(kept) >= c.PromptsPerStep*c.GroupSize {
+		if len(filters) == 0 || len(kept) >= c.PromptsPerStep*c.GroupSize {
 			break
 		}
 	}
@@ -155,28 +164,35 @@ func (ru *runner) rlStep(s int) error {
 	}
 	m := map[string]any{"stage": "rl", "gstep": ru.sftEnd() + s + 1, "step": s + 1, "gen_rounds": genRounds,
 		"kept_samples": len(kept)}
-	var acc, rew, length float64
+	var acc, rew, length, turns float64
+	info := map[string]float64{}
 	for _, x := range all {
 		rew += x.reward
-		length += float64(len(x.comp))
+		length += float64(len(x.gen))
 		if x.correct {
 			acc++
+		}
+		turns += float64(x.ep.Turns())
+		for k, v := range x.ep.Info {
+			info[k] += v
 		}
 	}
 	n := float64(len(all))
 	m["reward"], m["accuracy"], m["response_len"] = rew/n, acc/n, length/n
-	var tTrain float64
-	if len(kept) > 0 && c.SAR.Alpha != 0 {
-		t0 := time.Now()
-		mean, err := ru.addSAR(kept)
-		if err != nil {
-			return err
-		}
-		m["sar"] = mean
-		tScore += time.Since(t0).Seconds()
+	if ru.r.Env.MaxTurns > 1 {
+		m["turns"] = turns / n
 	}
+	for k, v := range info {
+		m[k] = v / n
+	}
+	var tTrain float64
 	if len(kept) > 0 {
 		t0 := time.Now()
+		for _, h := range hooks[rewardHook](ru) {
+			if err := h.beforeAdvantages(ru, kept, m); err != nil {
+				return err
+			}
+		}
 		adv, err := ru.advantages(kept)
 		if err != nil {
 			return err
@@ -188,9 +204,10 @@ func (ru *runner) rlStep(s int) error {
 		}
 		tTrain = time.Since(t0).Seconds()
 		for i := 0; i < min(ru.r.SamplesPerStep, len(kept)); i++ {
-			x := kept[i]
-			ru.samples.Write(map[string]any{"gstep": ru.sftEnd() + s + 1, "prompt": ru.tok.Decode(x.prompt[1:]),
-				"completion": x.text, "reward": x.reward, "correct": x.correct, "advantage": adv.seq[i]})
+			rec := episode.NewRecord(kept[i].ep, ru.r.Env.Name, adv.tok[i])
+			rec.GStep, rec.Step, rec.Episode, rec.Group, rec.Advantage = ru.sftEnd()+s+1, s+1, i, i/c.GroupSize, adv.seq[i]
+			rec.Reward = kept[i].reward
+			ru.samples.Write(rec)
 		}
 	}
 	total := time.Since(tStep).Seconds()
@@ -217,43 +234,73 @@ func seq(n int) []int {
 	return s
 }
 
-// generate samples GroupSize completions of each problem (problem indices
-// start at base) with the current policy.
-func (ru *runner) generate(ps []task.Problem, base int, rng *rand.Rand) ([]sample, error) {
-	c := ru.r.RL
-	var prompts [][]int32
-	var out []sample
-	for i, p := range ps {
-		pt, err := ru.encodePrompt(p)
-		if err != nil {
-			return nil, err
-		}
-		for g := 0; g < c.GroupSize; g++ {
-			prompts = append(prompts, pt)
-			out = append(out, sample{prob: base + i, prompt: pt})
+// rollout plays groupSize episodes of each problem (problem indices start
+// at base) with the current policy in the recipe's environment, at most
+// slots at once.
+func (ru *runner) rollout(ps []task.Problem, base, groupSize int, temp float32, maxNew, slots int, rng *rand.Rand) ([]sample, error) {
+	var list []task.Problem
+	for _, p := range ps {
+		for g := 0; g < groupSize; g++ {
+			list = append(list, p)
 		}
 	}
-	gen, err := ru.policy.Generate(prompts, lm.SampleOptions{Temperature: c.Temperature, MaxNew: c.MaxNewTokens, Stop: []int32{ru.eos}}, rng)
+	if len(list) == 0 {
+		return nil, nil
+	}
+	eng, err := ru.policy.NewEngine(min(len(list), max(1, slots)), ru.r.Model.MaxLen, lm.SampleOptions{Temperature: temp}, rng)
 	if err != nil {
 		return nil, err
 	}
-	for i := range out {
-		out[i].comp, out[i].oldLogp, out[i].stopped = gen.Tokens[i], gen.LogProbs[i], gen.Stopped[i]
-		out[i].text = ru.completionText(gen.Tokens[i])
+	defer eng.Release()
+	ro := episode.Rollout{Engine: eng, Codec: ru.tok, EOS: ru.eos, MaxNew: maxNew, MaxTurns: ru.r.Env.MaxTurns, MaxLen: ru.r.Model.MaxLen}
+	eps, err := ro.Run(list, ru.newEnv)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]sample, len(eps))
+	for i, e := range eps {
+		pos, lp := e.Trainable()
+		out[i] = sample{ep: e, prob: base + i/groupSize, ids: e.IDs(), pos: pos, gen: e.Generated(), oldLogp: lp,
+			stopped: e.LastStopped(), reward: e.Reward, correct: e.Correct}
 	}
 	return out, nil
 }
 
-// grade sets rewards: the task's reward plus DAPO's overlong penalty.
-func (ru *runner) grade(ps []task.Problem, batch []sample) {
-	c := ru.r.RL
-	for i := range batch {
-		rw := ru.task.Grade(ps[batch[i].prob], batch[i].text)
-		batch[i].reward, batch[i].correct = rw.Reward, rw.Correct
-		if c.OverlongBufferLen > 0 {
-			batch[i].reward += rl.OverlongPenalty(len(batch[i].comp), c.MaxNewTokens, c.OverlongBufferLen, c.OverlongPenaltyFactor)
+// grade sets the final rewards: the environment's, or the model judge's
+// when the recipe has one, then the methods' reward shaping.
+func (ru *runner) grade(batch []sample) error {
+	if ru.judge != nil {
+		items := make([]episode.Item, len(batch))
+		for i, x := range batch {
+			items[i] = episode.Item{Problem: x.ep.Problem, Response: lastPolicyText(x.ep)}
+		}
+		vs, err := ru.judge.Judge(items)
+		if err != nil {
+			return err
+		}
+		for i, v := range vs {
+			batch[i].reward = v.Reward
+			batch[i].ep.Reward = v.Reward
+			batch[i].ep.Verdicts = append(batch[i].ep.Verdicts, v)
 		}
 	}
+	shapers := hooks[sampleShaper](ru)
+	for i := range batch {
+		for _, h := range shapers {
+			h.shapeReward(ru, &batch[i])
+		}
+	}
+	return nil
+}
+
+// lastPolicyText is the text of an episode's last policy turn.
+func lastPolicyText(e *episode.Episode) string {
+	for i := len(e.Segments) - 1; i >= 0; i-- {
+		if e.Segments[i].Trainable {
+			return e.Segments[i].Text
+		}
+	}
+	return ""
 }
 
 // advantage holds per-sequence and per-token advantages and, for PPO,
@@ -266,36 +313,51 @@ type advantage struct {
 	refLogp [][]float64 // reference log-probs (when a KL is used)
 }
 
-// trainBatch lays samples out as a right-padded batch with the loss mask on
-// generated tokens.
+// trainBatch lays samples out as a right-padded batch, one episode per
+// row, with the loss mask on the policy's tokens; starts holds each row's
+// offset. A batchExtender's token follows each episode, scored but not
+// trained by the policy loss.
 func (ru *runner) trainBatch(xs []sample) (*lm.Batch, []int) {
-	extra := 0
-	if ru.laserTok >= 0 {
-		extra = 1 // LaSeR scores its reserved token after each completion
+	extra := int32(-1)
+	for _, h := range hooks[batchExtender](ru) {
+		if t := h.extraToken(); t >= 0 {
+			extra = t
+		}
 	}
 	T := 0
 	for _, x := range xs {
-		T = max(T, len(x.prompt)+len(x.comp)+extra)
+		T = max(T, len(x.ids)+b2i(extra >= 0))
 	}
 	b := &lm.Batch{Rows: len(xs), Len: T, Tokens: make([]int32, len(xs)*T), Mask: make([]float32, len(xs)*T),
 		Temperature: ru.r.RL.Temperature}
 	starts := make([]int, len(xs))
+	maskers := hooks[trainMasker](ru)
 	for i, x := range xs {
-		copy(b.Tokens[i*T:], x.prompt)
-		copy(b.Tokens[i*T+len(x.prompt):], x.comp)
-		starts[i] = i*T + len(x.prompt)
-		if extra == 1 {
-			b.Tokens[starts[i]+len(x.comp)] = ru.laserTok
-			b.Mask[starts[i]+len(x.comp)] = 1 // scored for LaSeR only; the policy loss skips it
+		starts[i] = i * T
+		copy(b.Tokens[i*T:], x.ids)
+		if extra >= 0 {
+			b.Tokens[i*T+len(x.ids)] = extra
+			b.Mask[i*T+len(x.ids)] = 1 // scored for the extender only; the policy loss skips it
 		}
-		if ru.r.RL.MaskTruncated && !x.stopped {
-			continue // DAPO overlong filtering: truncated samples do not train
+		masked := false
+		for _, h := range maskers {
+			masked = masked || h.masked(&x)
 		}
-		for t := range x.comp {
-			b.Mask[starts[i]+t] = 1
+		if masked {
+			continue
+		}
+		for _, p := range x.pos {
+			b.Mask[i*T+p] = 1
 		}
 	}
 	return b, starts
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (ru *runner) advantages(xs []sample) (*advantage, error) {
@@ -304,16 +366,9 @@ func (ru *runner) advantages(xs []sample) (*advantage, error) {
 	correct := make([]bool, len(xs))
 	lengths := make([]int, len(xs))
 	for i, x := range xs {
-		rewards[i], correct[i], lengths[i] = x.reward, x.correct, len(x.comp)
+		rewards[i], correct[i], lengths[i] = x.reward, x.correct, len(x.gen)
 	}
 	groups := rl.Groups(len(xs), c.GroupSize)
-	if c.GRPOLambda.TopFrac > 0 {
-		// GRPO-λ: length-penalised rewards for the most-solved groups.
-		rewards, _ = rl.GRPOLambdaRewards(correct, lengths, groups, c.GRPOLambda.TopFrac)
-		for i := range xs {
-			xs[i].reward = rewards[i]
-		}
-	}
 	a := &advantage{tok: make([][]float64, len(xs)), seq: make([]float64, len(xs))}
 	needRef := c.KLCoef > 0
 	var b *lm.Batch
@@ -328,9 +383,9 @@ func (ru *runner) advantages(xs []sample) (*advantage, error) {
 		}
 		a.refLogp = make([][]float64, len(xs))
 		for i, x := range xs {
-			a.refLogp[i] = make([]float64, len(x.comp))
-			for t := range x.comp {
-				a.refLogp[i][t] = float64(sc.LogProbs[starts[i]+t])
+			a.refLogp[i] = make([]float64, len(x.gen))
+			for t := range x.gen {
+				a.refLogp[i][t] = float64(sc.LogProbs[starts[i]+x.pos[t]])
 			}
 		}
 	}
@@ -339,7 +394,7 @@ func (ru *runner) advantages(xs []sample) (*advantage, error) {
 	broadcast := func(per []float64) {
 		for i, x := range xs {
 			a.seq[i] = per[i]
-			a.tok[i] = make([]float64, len(x.comp))
+			a.tok[i] = make([]float64, len(x.gen))
 			for t := range a.tok[i] {
 				a.tok[i][t] = per[i]
 			}
@@ -363,7 +418,7 @@ func (ru *runner) advantages(xs []sample) (*advantage, error) {
 		var kl [][]float64
 		for i, x := range xs {
 			if needRef {
-				row := make([]float64, len(x.comp))
+				row := make([]float64, len(x.gen))
 				for t := range row {
 					row[t] = k1(i, t)
 				}
@@ -383,10 +438,10 @@ func (ru *runner) advantages(xs []sample) (*advantage, error) {
 		}
 		a.ret, a.oldV = make([][]float64, len(xs)), make([][]float64, len(xs))
 		for i, x := range xs {
-			L := len(x.comp)
+			L := len(x.gen)
 			r, v := make([]float64, L), make([]float64, L)
 			for t := 0; t < L; t++ {
-				v[t] = float64(sc.Values[starts[i]+t])
+				v[t] = float64(sc.Values[starts[i]+x.pos[t]])
 				if c.KLInReward && needRef {
 					r[t] = -c.KLCoef * k1(i, t)
 				}
@@ -420,25 +475,24 @@ func (ru *runner) update(xs []sample, a *advantage, m map[string]any) error {
 	if constLen == 0 {
 		constLen = float64(mbSize * c.MaxNewTokens)
 	}
-	var entSum, klSum, clipped, tokens, lossSum, gnSum, vlossSum, driftSum, sirenSum, lpSum, laserSum float64
+	var entSum, klSum, clipped, tokens, lossSum, gnSum, vlossSum float64
 	updates := 0
-	var proxies map[[2]int][]float64 // Lp-Reg: (sample, token) -> proxy distribution
-	if c.LpReg.Beta != 0 {
-		var err error
-		if proxies, err = ru.lpRegProxies(xs, a, mbSize); err != nil {
+	for _, h := range hooks[updateHook](ru) {
+		if err := h.beforeUpdate(ru, xs, a, mbSize, m); err != nil {
 			return err
 		}
-		m["lp_reg_positions"] = len(proxies)
 	}
+	replacers := hooks[lossReplacer](ru)
+	terms := hooks[miniBatchTerm](ru)
 	// Mini-batches are laid out once and reused by every epoch.
-	type miniBatch struct {
+	type layout struct {
 		b      *lm.Batch
 		starts []int
 	}
-	var mbs []miniBatch
+	var mbs []layout
 	for lo := 0; lo < len(xs); lo += mbSize {
 		b, starts := ru.trainBatch(xs[lo:min(lo+mbSize, len(xs))])
-		mbs = append(mbs, miniBatch{b, starts})
+		mbs = append(mbs, layout{b, starts})
 	}
 	for e := 0; e < c.Epochs; e++ {
 		for k, lo := 0, 0; lo < len(xs); k, lo = k+1, lo+mbSize {
@@ -451,8 +505,8 @@ func (ru *runner) update(xs []sample, a *advantage, m map[string]any) error {
 			}
 			lengths := make([]int, len(mb))
 			for i, x := range mb {
-				for t := range x.comp {
-					if b.Mask[starts[i]+t] != 0 {
+				for _, p := range x.pos {
+					if b.Mask[starts[i]+p] != 0 {
 						lengths[i]++
 					}
 				}
@@ -460,21 +514,20 @@ func (ru *runner) update(xs []sample, a *advantage, m map[string]any) error {
 			w := mode.Weights(lengths, constLen)
 			dlp := make([]float32, len(b.Tokens))
 			dent := make([]float32, len(b.Tokens))
-			if c.PolicyLoss == "drpo" {
-				l, drift := ru.drpoGrad(mb, b, starts, lengths, sc.LogProbs, dlp)
-				lossSum += l
-				driftSum += drift
+			mbc := &miniBatch{xs: mb, lo: lo, b: b, starts: starts, sc: sc, lengths: lengths, dlp: dlp, adv: a}
+			for _, h := range replacers {
+				lossSum += h.miniBatchLoss(ru, mbc)
 			}
 			for i, x := range mb {
-				for t := range x.comp {
-					at := starts[i] + t
+				for t, p := range x.pos {
+					at := starts[i] + p
 					if b.Mask[at] == 0 {
 						continue
 					}
 					logp := float64(sc.LogProbs[at])
 					var grad float64
 					cl := false
-					if c.PolicyLoss != "drpo" {
+					if len(replacers) == 0 {
 						l, d, clip := c.Clip.Token(a.tok[lo+i][t], logp, float64(x.oldLogp[t]))
 						grad, cl = w[i]*d, clip
 						lossSum += w[i] * l
@@ -497,30 +550,10 @@ func (ru *runner) update(xs []sample, a *advantage, m map[string]any) error {
 					}
 				}
 			}
-			if c.SIREN.Coef != 0 {
-				sirenSum += ru.sirenGrad(mb, b, starts)
-			}
-			if ru.laserTok >= 0 {
-				if ru.prog.LaserC == nil {
-					cal, err := ru.laserCalibrate(xs)
-					if err != nil {
-						return err
-					}
-					ru.prog.LaserC = &cal
+			for _, h := range terms {
+				if err := h.miniBatchTerm(ru, mbc); err != nil {
+					return err
 				}
-				for i, x := range mb {
-					at := starts[i] + len(x.comp)
-					r := 0.0
-					if x.correct {
-						r = 1
-					}
-					v, d := c.LaSeR.Term(float64(sc.LogProbs[at]), *ru.prog.LaserC, r)
-					laserSum += v / float64(len(mb))
-					dlp[at] += float32(d / float64(len(mb)))
-				}
-			}
-			if len(proxies) > 0 {
-				lpSum += ru.lpRegGrad(mb, lo, b, starts, proxies)
 			}
 			ru.policy.ZeroGrad()
 			if err := ru.policy.Backward(dlp, dent, nil); err != nil {
@@ -548,17 +581,8 @@ func (ru *runner) update(xs []sample, a *advantage, m map[string]any) error {
 	if ru.critic != nil {
 		m["value_loss"] = vlossSum / float64(updates)
 	}
-	if c.PolicyLoss == "drpo" {
-		m["drift_kl"] = driftSum / float64(updates)
-	}
-	if c.SIREN.Coef != 0 {
-		m["siren_entropy"] = sirenSum / float64(updates)
-	}
-	if c.LpReg.Beta != 0 {
-		m["lp_reg_kl"] = lpSum / float64(updates)
-	}
-	if ru.laserTok >= 0 {
-		m["laser_mse"] = laserSum / float64(updates)
+	for _, h := range hooks[updateReporter](ru) {
+		h.reportUpdate(m, updates)
 	}
 	return nil
 }
@@ -574,8 +598,8 @@ func (ru *runner) valueUpdate(b *lm.Batch, starts []int, mb []sample, a *advanta
 	dv := make([]float32, len(b.Tokens))
 	var loss float64
 	for i, x := range mb {
-		for t := range x.comp {
-			at := starts[i] + t
+		for t, p := range x.pos {
+			at := starts[i] + p
 			if b.Mask[at] == 0 {
 				continue
 			}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/autodidact-rl/autodidact/checkpoint"
+	"github.com/autodidact-rl/autodidact/episode"
 	"github.com/autodidact-rl/autodidact/lm"
 	"github.com/autodidact-rl/autodidact/optim"
 	"github.com/autodidact-rl/autodidact/task"
@@ -40,9 +41,8 @@ type progress struct {
 	Base         *EvalResult `json:"base,omitempty"`
 	Seconds      float64     `json:"seconds"` // wall time spent before this checkpoint
 	RLTime       timeSplit   `json:"rl_time"`
-	SelfPHat     []float64   `json:"self_p_hat,omitempty"` // SELF success-rate estimates of the pool
-	SirenAnchor  *float64    `json:"siren_anchor,omitempty"`
-	LaserC       *float64    `json:"laser_c,omitempty"` // LaSeR calibration constant
+	// Methods holds the state of stateful method plug-ins, by name.
+	Methods map[string]json.RawMessage `json:"methods,omitempty"`
 }
 
 // runner holds everything a run needs.
@@ -65,7 +65,9 @@ type runner struct {
 	tty      bool // log is a terminal: show a live status line
 	bos      int32
 	eos      int32
-	laserTok int32 // LaSeR's reserved token, -1 when off
+	methods  []method         // the recipe's method plug-ins
+	newEnv   episode.Factory  // the environment of each episode
+	judge    episode.Judge    // a model judge replacing environment rewards (nil: the verifier's)
 }
 
 // Run executes (or, with resume, continues) the recipe in dir and returns
@@ -98,16 +100,19 @@ func (ru *runner) setup(resume bool) error {
 	}
 	ru.bos, _ = ru.tok.Special(tokenizer.BOS)
 	ru.eos, _ = ru.tok.Special(tokenizer.EOS)
-	ru.laserTok = -1
-	if r.RL.LaSeR.Alpha != 0 {
-		ids, err := ru.tok.Encode(r.RL.LaSeR.Token)
-		if err != nil {
-			return fmt.Errorf("recipe rl.laser.token: %w", err)
-		}
-		ru.laserTok = ids[0]
-	}
 	if ru.task, err = task.New(r.Task.Name, r.Task.Params); err != nil {
 		return err
+	}
+	if ru.methods, err = buildMethods(r); err != nil {
+		return err
+	}
+	for _, h := range hooks[setupHook](ru) {
+		if err := h.setup(ru); err != nil {
+			return err
+		}
+	}
+	if ru.newEnv, err = episode.New(r.Env, episode.Deps{Task: ru.task, Template: r.Task.Template, Codec: ru.tok, BOS: ru.bos}); err != nil {
+		return fmt.Errorf("recipe %w", err)
 	}
 	if ru.policy, err = lm.New(r.Model.LMConfig(ru.tok.VocabSize()), r.Seed); err != nil {
 		return err
@@ -178,6 +183,15 @@ func (ru *runner) checkpoint(stage string) error {
 			return err
 		}
 	}
+	ru.prog.Methods = nil
+	for _, m := range ru.methods {
+		if s, ok := m.(stateful); ok {
+			if ru.prog.Methods == nil {
+				ru.prog.Methods = map[string]json.RawMessage{}
+			}
+			ru.prog.Methods[m.name()], _ = json.Marshal(s.state())
+		}
+	}
 	rngState, _ := ru.rng.MarshalBinary()
 	extra, _ := json.Marshal(ru.prog)
 	_, err := checkpoint.Save(filepath.Join(ru.dir, CheckpointDir), ru.policy, ru.opt, checkpoint.State{Step: ru.prog.GStep, RNG: rngState, Extra: extra})
@@ -196,6 +210,15 @@ func (ru *runner) restore(dir string) error {
 	}
 	if err := ru.rng.UnmarshalBinary(st.RNG); err != nil {
 		return fmt.Errorf("rng state: %w", err)
+	}
+	for _, m := range ru.methods {
+		if s, ok := m.(stateful); ok {
+			if data, ok := ru.prog.Methods[m.name()]; ok {
+				if err := s.restore(data); err != nil {
+					return fmt.Errorf("%s state: %w", m.name(), err)
+				}
+			}
+		}
 	}
 	// At a stage boundary the next stage starts with a fresh optimiser (and
 	// checkpoints written there may have none).

@@ -24,8 +24,7 @@ func tinyRecipe(t *testing.T, method string) *Recipe {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = r.Set(SmokeOverrides)
-	if err != nil {
+	if err := r.Smoke(); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -116,9 +115,6 @@ func TestEveryRecipeRuns(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			r := tinyRecipe(t, name)
-			if err := r.Set([]string{"rl.self.pool=16", "rl.self.refresh_every=2", "rl.lp_reg.low_prob_quantile=0.5"}); err != nil {
-				t.Fatal(err)
-			}
 			var log bytes.Buffer
 			dir := t.TempDir()
 			s, err := Run(r, dir, false, &log)

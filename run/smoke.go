@@ -12,3 +12,13 @@ var SmokeOverrides = []string{
 	"rl.max_new_tokens=32", "eval.problems=8", "eval.samples=4", "eval.k_list=[1,4]", "eval.every=3",
 	"eval.max_new_tokens=32", "checkpoint_every=2",
 }
+
+// Smoke shrinks the recipe in place with SmokeOverrides and the smoke
+// overrides of each of its methods (e.g. SELF's smaller pool).
+func (r *Recipe) Smoke() error {
+	sets := append([]string{}, SmokeOverrides...)
+	for _, n := range r.methodNames() {
+		sets = append(sets, methodSpecs[n].smoke...)
+	}
+	return r.Set(sets)
+}

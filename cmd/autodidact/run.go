@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -47,6 +48,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		if recipe != "" || len(sets) > 0 {
 			return fmt.Errorf("run --resume takes the recipe saved in the run directory; drop the recipe and --set")
 		}
+		if _, err := os.Stat(filepath.Join(*resume, run.ConfigFile)); err != nil {
+			return fmt.Errorf("run --resume %s: not a run directory (it has no %s)", *resume, run.ConfigFile)
+		}
 		r, err := run.LoadRecipe(filepath.Join(*resume, run.ConfigFile))
 		if err != nil {
 			return err
@@ -65,7 +69,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		sets = append(sets, fmt.Sprintf("seed=%d", *seed))
 	}
 	if *smoke {
-		sets = append(append([]string{}, run.SmokeOverrides...), sets...)
+		if err := r.Smoke(); err != nil {
+			return err
+		}
 	}
 	if err := r.Set(sets); err != nil {
 		return err

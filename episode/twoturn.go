@@ -1,0 +1,115 @@
+package episode
+
+import (
+	"fmt"
+
+	"github.com/autodidact-rl/autodidact/task"
+)
+
+// DemoPart is one part of a demonstration transcript used to pretrain a
+// model on an environment's episode shape: a policy turn (Policy true,
+// followed by EOS) or an observation the environment would show.
+type DemoPart struct {
+	Text   string
+	Policy bool
+}
+
+// Demonstrator is implemented by environments whose episodes have a shape
+// beyond prompt-then-solution, so pretraining and SFT can show it: Demo
+// writes the parts after the prompt, drawing each policy turn from solve
+// (the task's reference or noisy solver).
+type Demonstrator interface {
+	Demo(solve func() string) []DemoPart
+}
+
+func init() {
+	register("two_turn", func(o Options, d Deps) (Factory, error) {
+		if err := checkParams(o, "feedback", "instruction", "right", "wrong"); err != nil {
+			return nil, err
+		}
+		fb, err := param(o, "feedback", "fixed")
+		if err != nil {
+			return nil, err
+		}
+		if fb != "fixed" && fb != "hint" {
+			return nil, fmt.Errorf("params.feedback %q: want fixed (the same instruction after every first attempt) or hint (the verifier says whether it was right)", fb)
+		}
+		t := &twoTurnCfg{hint: fb == "hint"}
+		for _, s := range []struct {
+			key, def string
+			dst      *[]int32
+			text     *string
+		}{{"instruction", "Check your answer and write it again.\n", &t.instr, &t.instrText},
+			{"right", "Right. Write it again.\n", &t.right, &t.rightText},
+			{"wrong", "Wrong. Try again.\n", &t.wrong, &t.wrongText}} {
+			v, err := param(o, s.key, s.def)
+			if err != nil {
+				return nil, err
+			}
+			if *s.dst, err = d.Codec.Encode(v); err != nil {
+				return nil, fmt.Errorf("params.%s: %w", s.key, err)
+			}
+			*s.text = v
+		}
+		return func(p task.Problem) Env { return &twoTurn{d: d, p: p, c: t} }, nil
+	})
+}
+
+type twoTurnCfg struct {
+	hint                            bool
+	instr, right, wrong             []int32
+	instrText, rightText, wrongText string
+}
+
+// twoTurn is the self-correction environment: a first attempt, feedback
+// (a fixed instruction, or the verifier's right/wrong hint), a second
+// attempt. The reward is the grade of the final answer; Info records
+// t1_correct and t2_correct (SCoRe's quantities come from them).
+type twoTurn struct {
+	d    Deps
+	p    task.Problem
+	c    *twoTurnCfg
+	turn int
+	t1   bool
+}
+
+func (e *twoTurn) Reset() (Observation, error) { return e.d.prompt(e.p) }
+
+func (e *twoTurn) Step(a Action) (Transition, error) {
+	rw := e.d.Task.Grade(e.p, a.Text)
+	e.turn++
+	if e.turn == 1 {
+		e.t1 = rw.Correct
+		ids, text := e.c.instr, e.c.instrText
+		if e.c.hint {
+			ids, text = e.c.wrong, e.c.wrongText
+			if rw.Correct {
+				ids, text = e.c.right, e.c.rightText
+			}
+		}
+		return Transition{Correct: rw.Correct, Info: map[string]float64{"t1_correct": b2f(rw.Correct)},
+			Obs: &Observation{Role: RoleObservation, Text: text, IDs: ids}}, nil
+	}
+	return Transition{Reward: rw.Reward, Correct: rw.Correct, Done: true,
+		Info: map[string]float64{"t2_correct": b2f(rw.Correct)}}, nil
+}
+
+// Demo is a first attempt, the feedback it would get, a second attempt.
+func (e *twoTurn) Demo(solve func() string) []DemoPart {
+	first := solve()
+	fb := e.c.instrText
+	if e.c.hint {
+		fb = e.c.wrongText
+		if e.d.Task.Grade(e.p, first).Correct {
+			fb = e.c.rightText
+		}
+	}
+	return []DemoPart{{Text: first, Policy: true}, {Text: fb}, {Text: solve(), Policy: true}}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
