@@ -406,7 +406,7 @@ var groupEstimators = map[string]bool{"grpo": true, "drgrpo": true, "rloo": true
 type validationCodec struct{}
 
 func (validationCodec) Encode(s string) ([]int32, error) { return make([]int32, len(s)), nil }
-func (validationCodec) Decode([]int32) string           { return "" }
+func (validationCodec) Decode([]int32) string            { return "" }
 
 func (j JudgeConfig) validate() error {
 	switch j.Name {

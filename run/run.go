@@ -47,27 +47,27 @@ type progress struct {
 
 // runner holds everything a run needs.
 type runner struct {
-	r        *Recipe
-	dir      string
-	log      io.Writer
-	tok      *tokenizer.Char
-	task     task.Task
-	policy   *lm.Model
-	ref      *lm.Model // frozen reference (KL), set when RL starts
-	critic   *lm.Model // value model (gae)
-	opt      *optim.AdamW
-	critOpt  *optim.AdamW
-	rng      *rand.PCG // RL sampling randomness (saved in checkpoints)
-	prog     progress
-	metrics  *lineWriter
-	samples  *lineWriter
-	start    time.Time
-	tty      bool // log is a terminal: show a live status line
-	bos      int32
-	eos      int32
-	methods  []method         // the recipe's method plug-ins
-	newEnv   episode.Factory  // the environment of each episode
-	judge    episode.Judge    // a model judge replacing environment rewards (nil: the verifier's)
+	r       *Recipe
+	dir     string
+	log     io.Writer
+	tok     *tokenizer.Char
+	task    task.Task
+	policy  *lm.Model
+	ref     *lm.Model // frozen reference (KL), set when RL starts
+	critic  *lm.Model // value model (gae)
+	opt     *optim.AdamW
+	critOpt *optim.AdamW
+	rng     *rand.PCG // RL sampling randomness (saved in checkpoints)
+	prog    progress
+	metrics *lineWriter
+	samples *lineWriter
+	start   time.Time
+	tty     bool // log is a terminal: show a live status line
+	bos     int32
+	eos     int32
+	methods []method        // the recipe's method plug-ins
+	newEnv  episode.Factory // the environment of each episode
+	judge   episode.Judge   // a model judge replacing environment rewards (nil: the verifier's)
 }
 
 // Run executes (or, with resume, continues) the recipe in dir and returns
