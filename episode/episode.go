@@ -215,6 +215,8 @@ func Summarize(eps []*Episode) map[string]float64 {
 		}
 	}
 	if two {
+		delete(out, "t1_correct")
+		delete(out, "t2_correct")
 		out["t1_accuracy"], out["t2_accuracy"], out["delta_t1_t2"], out["i2c"], out["c2i"] = t1, t2, t2-t1, i2c, c2i
 	}
 	return out

@@ -39,9 +39,9 @@ func init() {
 			key, def string
 			dst      *[]int32
 			text     *string
-		}{{"instruction", "Check your answer and write it again.\n", &t.instr, &t.instrText},
-			{"right", "Right. Write it again.\n", &t.right, &t.rightText},
-			{"wrong", "Wrong. Try again.\n", &t.wrong, &t.wrongText}} {
+		}{{"instruction", "Check again.\n", &t.instr, &t.instrText},
+			{"right", "Right.\n", &t.right, &t.rightText},
+			{"wrong", "Wrong.\n", &t.wrong, &t.wrongText}} {
 			v, err := param(o, s.key, s.def)
 			if err != nil {
 				return nil, err

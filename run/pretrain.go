@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/autodidact-rl/autodidact/episode"
 	"github.com/autodidact-rl/autodidact/lm"
 	"github.com/autodidact-rl/autodidact/optim"
 	"github.com/autodidact-rl/autodidact/task"
@@ -83,34 +84,48 @@ func (ru *runner) lmBatch(c PretrainConfig, completionOnly bool, g int) (*lm.Bat
 	}
 	r := rand.New(rand.NewPCG(seed, 0x736f6c76))
 	rows := make([][]int32, len(ps))
-	starts := make([]int, len(ps))
+	trained := make([][]bool, len(ps)) // the policy's tokens of each row (completion-only training)
 	T := 0
 	for i, p := range ps {
-		sol := task.Solve(ru.task, p, ru.r.Task.Template, c.Noise, r)
 		prompt, err := ru.encodePrompt(p)
 		if err != nil {
 			return nil, err
 		}
-		comp, err := ru.tok.Encode(sol)
-		if err != nil {
-			return nil, fmt.Errorf("solution of %q: %w", p.Question, err)
+		row := prompt
+		tr := make([]bool, len(prompt))
+		solve := func() string { return task.Solve(ru.task, p, ru.r.Task.Template, c.Noise, r) }
+		parts := []episode.DemoPart{{Policy: true}}
+		if d, ok := ru.newEnv(p).(episode.Demonstrator); ok {
+			parts = d.Demo(solve) // the environment's episode shape (e.g. two attempts)
+		} else {
+			parts[0].Text = solve()
 		}
-		row := append(append(prompt, comp...), ru.eos)
+		for _, part := range parts {
+			ids, err := ru.tok.Encode(part.Text)
+			if err != nil {
+				return nil, fmt.Errorf("solution of %q: %w", p.Question, err)
+			}
+			if part.Policy {
+				ids = append(ids, ru.eos)
+			}
+			row = append(row, ids...)
+			for range ids {
+				tr = append(tr, part.Policy)
+			}
+		}
 		if len(row) > ru.r.Model.MaxLen {
 			return nil, fmt.Errorf("a training sequence has %d tokens, more than model.max_position_embeddings %d (problem %q)", len(row), ru.r.Model.MaxLen, p.Question)
 		}
-		rows[i], starts[i] = row, len(prompt)
+		rows[i], trained[i] = row, tr
 		T = max(T, len(row))
 	}
 	b := &lm.Batch{Rows: len(rows), Len: T, Tokens: make([]int32, len(rows)*T), Mask: make([]float32, len(rows)*T)}
 	for i, row := range rows {
 		copy(b.Tokens[i*T:], row)
-		from := 1
-		if completionOnly {
-			from = starts[i]
-		}
-		for t := from; t < len(row); t++ {
-			b.Mask[i*T+t] = 1
+		for t := 1; t < len(row); t++ {
+			if !completionOnly || trained[i][t] {
+				b.Mask[i*T+t] = 1
+			}
 		}
 	}
 	return b, nil

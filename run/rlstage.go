@@ -124,7 +124,7 @@ func (ru *runner) rlStep(s int) error {
 	rng := rand.New(ru.rng)
 	var kept []sample
 	var all []sample
-	genRounds := 0
+	genRounds, judgeFailures := 0, 0
 	tSample, tScore := tSelf, 0.0
 	for round := 0; round < rounds; round++ {
 		genRounds++
@@ -135,9 +135,11 @@ func (ru *runner) rlStep(s int) error {
 		}
 		tSample += time.Since(t0).Seconds()
 		t0 = time.Now()
-		if err := ru.grade(batch); err != nil {
+		fails, err := ru.grade(batch, rng)
+		if err != nil {
 			return err
 		}
+		judgeFailures += fails
 		tScore += time.Since(t0).Seconds()
 		all = append(all, batch...)
 		for _, g := range rl.Groups(len(batch), c.GroupSize) {
@@ -181,6 +183,9 @@ func (ru *runner) rlStep(s int) error {
 	m["reward"], m["accuracy"], m["response_len"] = rew/n, acc/n, length/n
 	if ru.r.Env.MaxTurns > 1 {
 		m["turns"] = turns / n
+	}
+	if ru.r.Judge.Name == "model" {
+		m["judge_parse_failures"] = judgeFailures
 	}
 	for k, v := range info {
 		m[k] = v / n
@@ -267,22 +272,33 @@ func (ru *runner) rollout(ps []task.Problem, base, groupSize int, temp float32, 
 }
 
 // grade sets the final rewards: the environment's, or the model judge's
-// when the recipe has one, then the methods' reward shaping.
-func (ru *runner) grade(batch []sample) error {
-	if ru.judge != nil {
+// when the recipe has one (correctness stays the environment's), then the
+// methods' reward shaping. It returns the number of judge outputs that did
+// not parse.
+func (ru *runner) grade(batch []sample, rng *rand.Rand) (int, error) {
+	failures := 0
+	if j := ru.r.Judge; j.Name == "model" {
+		model := ru.policy
+		if j.Model == "reference" {
+			model = ru.ref
+		}
+		judge := &episode.ModelJudge{Model: model, Codec: ru.tok, BOS: ru.bos, EOS: ru.eos, Template: j.Template,
+			Format: j.Format, MaxScore: j.MaxScore, Samples: j.Samples, Combine: j.Combine, Temperature: j.Temperature,
+			MaxNew: j.MaxNewTokens, Fallback: j.Fallback, RNG: rng}
 		items := make([]episode.Item, len(batch))
 		for i, x := range batch {
 			items[i] = episode.Item{Problem: x.ep.Problem, Response: lastPolicyText(x.ep)}
 		}
-		vs, err := ru.judge.Judge(items)
+		vs, err := judge.Judge(items)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		for i, v := range vs {
 			batch[i].reward = v.Reward
 			batch[i].ep.Reward = v.Reward
 			batch[i].ep.Verdicts = append(batch[i].ep.Verdicts, v)
 		}
+		failures = judge.Failures
 	}
 	shapers := hooks[sampleShaper](ru)
 	for i := range batch {
@@ -290,7 +306,7 @@ func (ru *runner) grade(batch []sample) error {
 			h.shapeReward(ru, &batch[i])
 		}
 	}
-	return nil
+	return failures, nil
 }
 
 // lastPolicyText is the text of an episode's last policy turn.

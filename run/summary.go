@@ -61,6 +61,12 @@ func (ru *runner) finish() (*Summary, error) {
 		BaseMajK: base.MajAtK[ks], FinalMajK: final.MajAtK[ks], BaseLen: base.MeanLen, FinalLen: final.MeanLen,
 		BaseCurve: base.Curve, FinalCurve: final.Curve,
 		WallSeconds: ru.prog.Seconds + time.Since(ru.start).Seconds(), RLTime: ru.prog.RLTime}
+	for k, v := range base.Extra {
+		s.addExtra("base_"+k, v)
+	}
+	for k, v := range final.Extra {
+		s.addExtra("final_"+k, v)
+	}
 	s.FinalEntropy = lastMetric(filepath.Join(ru.dir, MetricsFile), "rl", "entropy")
 	if t := ru.prog.RLTime; t.Total > 0 {
 		s.RLTimeAccounted = (t.Sample + t.Score + t.Train) / t.Total
@@ -71,6 +77,13 @@ func (ru *runner) finish() (*Summary, error) {
 	}
 	PrintTable(ru.log, []*Summary{s}, []string{ru.dir})
 	return s, nil
+}
+
+func (s *Summary) addExtra(k string, v float64) {
+	if s.Extra == nil {
+		s.Extra = map[string]float64{}
+	}
+	s.Extra[k] = v
 }
 
 // lastMetric returns the last value of a field in lines of a stage.
