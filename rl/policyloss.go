@@ -18,14 +18,31 @@ type Clip struct {
 	DualC   float64 `json:"dual_clip_c" yaml:"dual_clip_c"`
 }
 
+// MaxLogRatio caps |logp - logp_old| before exponentiating (as verl
+// does, ±20): a stored log-prob of -710 or -Inf would otherwise overflow
+// rho to +Inf and turn A = 0 into NaN. Outside the cap the ratio is
+// constant, so its gradient is 0.
+const MaxLogRatio = 20
+
 // Token returns the loss of one token, its derivative with respect to
 // logp (through rho = exp(logp - logp_old): d rho / d logp = rho), and
 // whether a clip was active (the gradient is then 0).
 func (c Clip) Token(A, logp, logpOld float64) (loss, dLogp float64, clipped bool) {
-	rho := math.Exp(logp - logpOld)
+	lr := logp - logpOld
+	capped := lr > MaxLogRatio || lr < -MaxLogRatio || math.IsNaN(lr)
+	if capped {
+		lr = math.Max(-MaxLogRatio, math.Min(MaxLogRatio, lr))
+		if math.IsNaN(lr) {
+			lr = 0
+		}
+	}
+	rho := math.Exp(lr)
 	unclipped := -A * rho
 	clippedRho := math.Min(math.Max(rho, 1-c.EpsLow), 1+c.EpsHigh)
 	loss, dLogp = unclipped, -A*rho
+	if capped {
+		dLogp = 0
+	}
 	if alt := -A * clippedRho; alt > unclipped {
 		loss, dLogp, clipped = alt, 0, true
 	}

@@ -52,7 +52,8 @@ func ReinforcePPAdvantages(rewards []float64, groups [][]int, k1 [][]float64, le
 	return adv
 }
 
-// whiten normalises all values to zero mean and unit (biased) std.
+// whiten normalises all values to zero mean and unit (biased) std,
+// guarded against near-constant batches.
 func whiten(x [][]float64) {
 	var n, sum float64
 	for _, row := range x {
@@ -71,10 +72,15 @@ func whiten(x [][]float64) {
 			ss += (v - mean) * (v - mean)
 		}
 	}
-	std := math.Sqrt(ss / n)
+	// Guarded as verl's masked_whiten: divide by sqrt(var + 1e-8), so a
+	// near-constant batch stays near zero instead of being blown up to unit
+	// variance (std + 1e-8 would divide 1e-9 spreads by ~1e-8). CHOICE: the
+	// biased variance of card 0's numeric test; verl uses the unbiased one
+	// (a factor sqrt((n-1)/n) apart).
+	scale := 1 / math.Sqrt(ss/n+1e-8)
 	for _, row := range x {
 		for t := range row {
-			row[t] = (row[t] - mean) / (std + 1e-8)
+			row[t] = (row[t] - mean) * scale
 		}
 	}
 }

@@ -137,3 +137,39 @@ func TestReinforcePP(t *testing.T) {
 	adv = ReinforcePPAdvantages([]float64{1, 1}, Groups(2, 2), nil, []int{1, 1}, 0, true)
 	near(t, "R++ baseline", adv[0][0], 0, 1e-9)
 }
+
+// TestWhitenGuardsNearConstantBatches: a batch whose values differ by
+// 1e-9 stays near zero (std + 1e-8 would have scaled it to unit variance).
+func TestWhitenGuardsNearConstantBatches(t *testing.T) {
+	x := [][]float64{{1, 1 + 1e-9}, {1 - 1e-9}}
+	WhitenTokens(x)
+	for _, row := range x {
+		for _, v := range row {
+			if math.Abs(v) > 1e-4 {
+				t.Fatalf("near-constant batch whitened to %v", x)
+			}
+		}
+	}
+}
+
+// TestClipCapsTheLogRatio: stored log-probs of -710 or -Inf must not turn
+// the loss into NaN or Inf; beyond the cap the gradient is 0.
+func TestClipCapsTheLogRatio(t *testing.T) {
+	c := Clip{EpsLow: 0.2, EpsHigh: 0.2, DualC: 3}
+	for _, tc := range []struct{ A, logp, old float64 }{
+		{0, -1, -710}, {0, -1, math.Inf(-1)}, {1, -1, math.Inf(-1)}, {-1, -1, -710}, {1, -800, -1}, {-1, 0, math.NaN()},
+	} {
+		l, d, _ := c.Token(tc.A, tc.logp, tc.old)
+		if math.IsNaN(l) || math.IsInf(l, 0) || math.IsNaN(d) || math.IsInf(d, 0) {
+			t.Fatalf("A=%v logp=%v old=%v: loss %v grad %v", tc.A, tc.logp, tc.old, l, d)
+		}
+		if d != 0 {
+			t.Fatalf("A=%v logp=%v old=%v: gradient %v beyond the cap, want 0", tc.A, tc.logp, tc.old, d)
+		}
+	}
+	// Inside the cap nothing changes: rho = e^0.1, unclipped for A < 0 below the dual bound.
+	l, d, _ := c.Token(-1, -0.9, -1)
+	if rho := math.Exp(0.1); math.Abs(l-rho) > 1e-12 || math.Abs(d-rho) > 1e-12 {
+		t.Fatalf("inside the cap: loss %v grad %v, want %v", l, d, rho)
+	}
+}
