@@ -30,6 +30,7 @@ type command struct {
 var commands = []command{
 	{"run", "pretrain, RL-train and evaluate a policy (run [RECIPE] [--set k=v] | run --resume DIR)", runRun},
 	{"report", "compare finished runs side by side (report DIR...)", runReport},
+	{"show", "print a run's episodes with roles, tokens coloured by log-prob or advantage (show RUN [--step N])", runShow},
 	{"control", "classic-control environments and offline datasets (control envs | control dataset)", runControl},
 	{"bench", "measure training and sampling speed (bench train | bench sample)", runBench},
 	{"grade", "grade JSON lines {gold, response[, format]}: adds pred and correct", runGrade},
