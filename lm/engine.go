@@ -169,8 +169,27 @@ func (e *Engine) Step() []*Job {
 		s.cached = append(s.cached, s.feed[0])
 		s.feed = s.feed[1:]
 	}
+	// Spare rows feed further context tokens of the same slots (an
+	// observation after a turn, a new prompt in a freed slot), so
+	// multi-turn episodes do not spend a step per observation token.
+	multi := false
+	for b := range e.slots {
+		s := &e.slots[b]
+		for s.job != nil && len(s.feed) > 0 && len(seqs) < e.dec.B {
+			seqs = append(seqs, b)
+			toks = append(toks, s.feed[0])
+			pos = append(pos, int32(len(s.cached)))
+			s.cached = append(s.cached, s.feed[0])
+			s.feed = s.feed[1:]
+			multi = true
+		}
+	}
 	if len(seqs) > 0 {
+		e.dec.multi = multi
 		e.dec.step(seqs, toks, pos, e.temp)
+		e.dec.multi = false
+		// A slot whose context has all run samples next from its last row
+		// (later rows of a slot overwrite earlier ones).
 		for r, b := range seqs {
 			if s := &e.slots[b]; len(s.feed) == 0 {
 				s.logits = e.dec.logits[r*V : (r+1)*V]

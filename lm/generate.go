@@ -117,6 +117,11 @@ type decoder struct {
 	layer int
 	seqs  []int
 	posv  []int32
+	// phase splits Range when one sequence has several rows in a step
+	// (context tokens fed together): 0 does everything row by row, 1 only
+	// writes rotated keys and values to the cache, 2 only attends.
+	phase int
+	multi bool // some sequence has several rows in this step
 }
 
 func newDecoder(m *Model, B, S int) *decoder {
@@ -183,7 +188,15 @@ func (dec *decoder) step(seqs []int, toks []int32, pos []int32, temp float32) {
 		nn.LinearForward(dec.k[:M*kw], dec.ln[:M*d], blk.K.W, biasOf(blk.KBias), M, d, kw)
 		nn.LinearForward(dec.v[:M*kw], dec.ln[:M*d], blk.V.W, biasOf(blk.VBias), M, d, kw)
 		dec.layer = l
-		tensor.For(M, 1, dec)
+		if dec.multi {
+			dec.phase = 1
+			tensor.For(M, 1, dec)
+			dec.phase = 2
+			tensor.For(M, 1, dec)
+			dec.phase = 0
+		} else {
+			tensor.For(M, 1, dec)
+		}
 		copy(dec.mid[:M*d], dec.x[:M*d])
 		tensor.GemmRows(true, M, d, qw, 1, dec.att, qw, blk.O.W, qw, 1, dec.mid, d)
 		nn.RMSNormForward(dec.ln, dec.rstd, dec.mid, blk.MLPNorm.W, M, d, eps)
@@ -207,14 +220,18 @@ func (dec *decoder) Range(lo, hi int) {
 	for r := lo; r < hi; r++ {
 		b, p := dec.seqs[r], int(dec.posv[r])
 		q, k, v := dec.q[r*qw:(r+1)*qw], dec.k[r*kw:(r+1)*kw], dec.v[r*kw:(r+1)*kw]
-		m.rope.Apply(q, H, p)
-		m.rope.Apply(k, KVH, p)
-		for g := 0; g < KVH; g++ {
-			copy(dec.cacheAt(kc, b, g, p), k[g*hd:(g+1)*hd])
-			copy(dec.cacheAt(vc, b, g, p), v[g*hd:(g+1)*hd])
+		if dec.phase != 2 {
+			m.rope.Apply(q, H, p)
+			m.rope.Apply(k, KVH, p)
+			for g := 0; g < KVH; g++ {
+				copy(dec.cacheAt(kc, b, g, p), k[g*hd:(g+1)*hd])
+				copy(dec.cacheAt(vc, b, g, p), v[g*hd:(g+1)*hd])
+			}
 		}
-		base := b * KVH * dec.S * hd
-		m.attn.AttendOne(dec.att[r*qw:(r+1)*qw], q, kc[base:], vc[base:], dec.S*hd, p+1, dec.scores[b*dec.S:(b+1)*dec.S])
+		if dec.phase != 1 {
+			base := b * KVH * dec.S * hd
+			m.attn.AttendOne(dec.att[r*qw:(r+1)*qw], q, kc[base:], vc[base:], dec.S*hd, p+1, dec.scores[r*dec.S:(r+1)*dec.S])
+		}
 	}
 }
 
