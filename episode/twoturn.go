@@ -2,6 +2,7 @@ package episode
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/autodidact-rl/autodidact/task"
 )
@@ -12,14 +13,17 @@ import (
 type DemoPart struct {
 	Text   string
 	Policy bool
+	// NoEOS marks a policy turn that ends on a stop sequence (a tool
+	// call's closing tag) rather than EOS.
+	NoEOS bool
 }
 
 // Demonstrator is implemented by environments whose episodes have a shape
 // beyond prompt-then-solution, so pretraining and SFT can show it: Demo
 // writes the parts after the prompt, drawing each policy turn from solve
-// (the task's reference or noisy solver).
+// (the task's reference or noisy solver) and any choice of its own from r.
 type Demonstrator interface {
-	Demo(solve func() string) []DemoPart
+	Demo(solve func() string, r *rand.Rand) []DemoPart
 }
 
 func init() {
@@ -95,7 +99,7 @@ func (e *twoTurn) Step(a Action) (Transition, error) {
 }
 
 // Demo is a first attempt, the feedback it would get, a second attempt.
-func (e *twoTurn) Demo(solve func() string) []DemoPart {
+func (e *twoTurn) Demo(solve func() string, _ *rand.Rand) []DemoPart {
 	first := solve()
 	fb := e.c.instrText
 	if e.c.hint {

@@ -96,7 +96,7 @@ func (ru *runner) lmBatch(c PretrainConfig, completionOnly bool, g int) (*lm.Bat
 		solve := func() string { return task.Solve(ru.task, p, ru.r.Task.Template, c.Noise, r) }
 		parts := []episode.DemoPart{{Policy: true}}
 		if d, ok := ru.newEnv(p).(episode.Demonstrator); ok {
-			parts = d.Demo(solve) // the environment's episode shape (e.g. two attempts)
+			parts = d.Demo(solve, r) // the environment's episode shape (e.g. two attempts)
 		} else {
 			parts[0].Text = solve()
 		}
@@ -105,7 +105,7 @@ func (ru *runner) lmBatch(c PretrainConfig, completionOnly bool, g int) (*lm.Bat
 			if err != nil {
 				return nil, fmt.Errorf("solution of %q: %w", p.Question, err)
 			}
-			if part.Policy {
+			if part.Policy && !part.NoEOS {
 				ids = append(ids, ru.eos)
 			}
 			row = append(row, ids...)
