@@ -13,6 +13,7 @@ import (
 
 	"github.com/autodidact-rl/autodidact/checkpoint"
 	"github.com/autodidact-rl/autodidact/recipes"
+	"github.com/autodidact-rl/autodidact/rl"
 	"github.com/autodidact-rl/autodidact/tensor"
 )
 
@@ -269,5 +270,99 @@ func TestGRPOImprovesHeldOutAccuracy(t *testing.T) {
 	}
 	if s.RLTimeAccounted < 0.95 {
 		t.Fatalf("sampling+scoring+training are %.1f%% of RL step time, want >= 95%%", 100*s.RLTimeAccounted)
+	}
+}
+
+// TestRecipeSectionsAndLoopChecks covers method sections (on by presence,
+// strict keys, merged overrides) and the loop's early refusals.
+func TestRecipeSectionsAndLoopChecks(t *testing.T) {
+	r, err := LoadRecipe("siren")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Set([]string{"siren.coef=0.02"}); err != nil {
+		t.Fatal(err)
+	}
+	c := r.Methods["siren"].(*rl.SIREN)
+	if c.Coef != 0.02 || c.TopP != 0.95 || c.Anchor != "initial" {
+		t.Fatalf("override merged into the section wrongly: %+v", c)
+	}
+	g, _ := LoadRecipe("grpo")
+	if len(g.Methods) != 0 {
+		t.Fatalf("grpo has methods %v", g.Methods)
+	}
+	if err := g.Set([]string{"sar.alpha=0.1"}); err != nil || g.Methods["sar"].(*SARConfig).Clip != 1 {
+		t.Fatalf("a method's section turns it on with its defaults: %v %v", err, g.Methods)
+	}
+	if !strings.Contains(string(g.YAML()), "sar:") {
+		t.Fatalf("resolved recipe lacks the method section:\n%s", g.YAML())
+	}
+	for _, tc := range []struct{ set, want string }{
+		{"siren.nope=1", "nope"},
+		{"nosuch.x=1", "unknown section"},
+		{"rl.kl_in_reward=true", ""}, // kl_coef 0: harmless
+		{"env.name=nowhere", "two_turn"},
+		{"env.params={colour: red}", "colour"},
+		{"judge.name=oracle", "verifier or model"},
+		{"dapo.max_gen_rounds=0", "max_gen_rounds"},
+	} {
+		r, _ := LoadRecipe("grpo")
+		err := r.Set([]string{tc.set})
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.set, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error mentioning %q", tc.set, err, tc.want)
+		}
+	}
+	r, _ = LoadRecipe("grpo")
+	if err := r.Set([]string{"rl.kl_coef=0.1", "rl.kl_in_reward=true"}); err == nil || !strings.Contains(err.Error(), "dropped") {
+		t.Errorf("kl_in_reward with grpo must be refused: %v", err)
+	}
+	r, _ = LoadRecipe("grpo")
+	if err := r.Set([]string{"rl.group_size=1"}); err == nil || !strings.Contains(err.Error(), "group_size") {
+		t.Errorf("group_size 1 with grpo must be refused: %v", err)
+	}
+	r, _ = LoadRecipe("ppo")
+	if err := r.Set([]string{"rl.group_size=1"}); err != nil {
+		t.Errorf("gae needs no groups: %v", err)
+	}
+}
+
+// TestModelJudgeRecipeRuns runs GRPO with the policy judging its own
+// answers (rewards from parsed verdicts, failures counted).
+func TestModelJudgeRecipeRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	r := tinyRecipe(t, "grpo")
+	if err := r.Set([]string{"judge.name=model", "judge.samples=2", "judge.combine=vote", "judge.fallback=-0.5", "rl.steps=2"}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var log bytes.Buffer
+	if _, err := Run(r, dir, false, &log); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	lines := normalizedMetrics(t, dir)
+	found := false
+	for _, l := range lines {
+		if strings.Contains(l, `"stage":"rl"`) {
+			var m map[string]any
+			json.Unmarshal([]byte(l), &m)
+			f, ok := m["judge_parse_failures"].(float64)
+			rew := m["reward"].(float64)
+			// An untrained judge almost never writes "yes"/"no": rewards sit at the fallback.
+			if !ok || f < 0 || rew > 1 || rew < -0.5 {
+				t.Fatalf("rl metrics %s", l)
+			}
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no rl metrics")
 	}
 }
