@@ -20,6 +20,10 @@ type Observation struct {
 	// StopSeqs end the next generated segment early, besides EOS (e.g. a
 	// tool call's closing tag).
 	StopSeqs [][]int32
+	// Actor is the role that writes the next segment ("" or "policy": the
+	// policy; another name: a role of the recipe, e.g. a critic played by
+	// the frozen reference model).
+	Actor string
 }
 
 // Action is a generated segment as the environment sees it: its ids and

@@ -237,3 +237,60 @@ func TestModelJudgeNeverRewardsGarbage(t *testing.T) {
 		t.Fatal("a template without {response} must be refused")
 	}
 }
+
+// TestCriticRole plays two_turn with a critic role on a second model: its
+// segment sits between the attempts, is not trainable, and the policy's
+// log-probs still equal the trainer's on the whole episode.
+func TestCriticRole(t *testing.T) {
+	m, tok := testModel(t, 128)
+	critic, _ := testModel(t, 128)
+	critic.Params()[0].W[0] += 1 // a different model
+	tk, ps := addTask(t)
+	bos, _ := tok.Special(tokenizer.BOS)
+	eos, _ := tok.Special(tokenizer.EOS)
+	f, err := New(Options{Name: "two_turn", MaxTurns: 2, Params: map[string]any{"feedback": "critic"}},
+		Deps{Task: tk, Template: task.DefaultTemplate, Codec: tok, BOS: bos})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	pe, _ := m.NewEngine(3, 128, lm.SampleOptions{Temperature: 1}, rng)
+	ce, _ := critic.NewEngine(3, 128, lm.SampleOptions{Temperature: 1}, rng)
+	ro := Rollout{Engine: pe, Players: map[string]*Player{"critic": {Engine: ce, Source: "reference", MaxNew: 6}},
+		Codec: tok, EOS: eos, MaxNew: 8, MaxTurns: 2, MaxLen: 128}
+	eps, err := ro.Run(ps, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range eps {
+		var roles []string
+		for _, s := range e.Segments {
+			roles = append(roles, s.Role)
+			if s.Role == "critic" && (s.Trainable || s.LogProbs != nil || s.Source != "reference" || len(s.IDs) > 6) {
+				t.Fatalf("episode %d: critic segment %+v", i, s)
+			}
+		}
+		if roles[0] != RolePrompt || roles[1] != RolePolicy || roles[2] != RoleObservation || roles[3] != "critic" || roles[len(roles)-1] != RolePolicy || e.Turns() != 2 {
+			t.Fatalf("episode %d roles %v", i, roles)
+		}
+		ids := e.IDs()
+		pos, lps := e.Trainable()
+		b := &lm.Batch{Rows: 1, Len: len(ids), Tokens: ids, Mask: make([]float32, len(ids)), Temperature: 1}
+		for _, p := range pos {
+			b.Mask[p] = 1
+		}
+		sc, _ := m.Score(b)
+		for k, p := range pos {
+			if gap := math.Abs(float64(sc.LogProbs[p] - lps[k])); gap > 1e-6 {
+				t.Fatalf("episode %d: policy log-prob gap %.3g after the critic's turn", i, gap)
+			}
+		}
+	}
+	// An environment asking for a role nobody plays is an error, not a hang.
+	ro.Players = nil
+	pe2, _ := m.NewEngine(3, 128, lm.SampleOptions{Temperature: 1}, rng)
+	ro.Engine = pe2
+	if _, err := ro.Run(ps, f); err == nil || !strings.Contains(err.Error(), "critic") {
+		t.Fatalf("missing role: %v", err)
+	}
+}

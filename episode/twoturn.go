@@ -28,24 +28,25 @@ type Demonstrator interface {
 
 func init() {
 	register("two_turn", func(o Options, d Deps) (Factory, error) {
-		if err := checkParams(o, "feedback", "instruction", "right", "wrong"); err != nil {
+		if err := checkParams(o, "feedback", "instruction", "right", "wrong", "critic_cue"); err != nil {
 			return nil, err
 		}
 		fb, err := param(o, "feedback", "fixed")
 		if err != nil {
 			return nil, err
 		}
-		if fb != "fixed" && fb != "hint" {
-			return nil, fmt.Errorf("params.feedback %q: want fixed (the same instruction after every first attempt) or hint (the verifier says whether it was right)", fb)
+		if fb != "fixed" && fb != "hint" && fb != "critic" {
+			return nil, fmt.Errorf("params.feedback %q: want fixed (the same instruction after every first attempt), hint (the verifier says whether it was right) or critic (the recipe's critic role writes the feedback)", fb)
 		}
-		t := &twoTurnCfg{hint: fb == "hint"}
+		t := &twoTurnCfg{hint: fb == "hint", critic: fb == "critic"}
 		for _, s := range []struct {
 			key, def string
 			dst      *[]int32
 			text     *string
 		}{{"instruction", "Check again.\n", &t.instr, &t.instrText},
 			{"right", "Right.\n", &t.right, &t.rightText},
-			{"wrong", "Wrong.\n", &t.wrong, &t.wrongText}} {
+			{"wrong", "Wrong.\n", &t.wrong, &t.wrongText},
+			{"critic_cue", "Critic: ", &t.cue, &t.cueText}} {
 			v, err := param(o, s.key, s.def)
 			if err != nil {
 				return nil, err
@@ -60,14 +61,14 @@ func init() {
 }
 
 type twoTurnCfg struct {
-	hint                            bool
-	instr, right, wrong             []int32
-	instrText, rightText, wrongText string
+	hint, critic                             bool
+	instr, right, wrong, cue                 []int32
+	instrText, rightText, wrongText, cueText string
 }
 
 // twoTurn is the self-correction environment: a first attempt, feedback
-// (a fixed instruction, or the verifier's right/wrong hint), a second
-// attempt. The reward is the grade of the final answer; Info records
+// (a fixed instruction, the verifier's right/wrong hint, or a critic
+// role's words after a cue), a second attempt. The reward is the grade of the final answer; Info records
 // t1_correct and t2_correct (SCoRe's quantities come from them).
 type twoTurn struct {
 	d    Deps
@@ -80,10 +81,23 @@ type twoTurn struct {
 func (e *twoTurn) Reset() (Observation, error) { return e.d.prompt(e.p) }
 
 func (e *twoTurn) Step(a Action) (Transition, error) {
+	if a.Role == "critic" {
+		// The critic has written its feedback; the second attempt follows
+		// on a new line.
+		nl, _ := e.d.Codec.Encode("\n")
+		if a.EOS {
+			nl = nil // the critic's EOS already ends its line
+		}
+		return Transition{Correct: e.t1, Obs: &Observation{Role: RoleObservation, Text: "\n", IDs: nl}}, nil
+	}
 	rw := e.d.Task.Grade(e.p, a.Text)
 	e.turn++
 	if e.turn == 1 {
 		e.t1 = rw.Correct
+		if e.c.critic {
+			return Transition{Correct: rw.Correct, Info: map[string]float64{"t1_correct": b2f(rw.Correct)},
+				Obs: &Observation{Role: RoleObservation, Text: e.c.cueText, IDs: e.c.cue, Actor: "critic"}}, nil
+		}
 		ids, text := e.c.instr, e.c.instrText
 		if e.c.hint {
 			ids, text = e.c.wrong, e.c.wrongText
@@ -102,6 +116,9 @@ func (e *twoTurn) Step(a Action) (Transition, error) {
 func (e *twoTurn) Demo(solve func() string, _ *rand.Rand) []DemoPart {
 	first := solve()
 	fb := e.c.instrText
+	if e.c.critic {
+		fb = e.c.cueText + e.c.instrText // a critic that asks to check again
+	}
 	if e.c.hint {
 		fb = e.c.wrongText
 		if e.d.Task.Grade(e.p, first).Correct {

@@ -22,19 +22,20 @@ import (
 // Recipe is the whole configuration of a run. Every field has a YAML key;
 // unknown keys are errors.
 type Recipe struct {
-	Name            string         `yaml:"name"`
-	Seed            uint64         `yaml:"seed"`
-	Threads         int            `yaml:"threads"` // 0: AUTODIDACT_THREADS or all cores
-	Task            TaskConfig     `yaml:"task"`
-	Model           ModelConfig    `yaml:"model"`
-	Pretrain        PretrainConfig `yaml:"pretrain"`
-	SFT             PretrainConfig `yaml:"sft"`
-	RL              RLConfig       `yaml:"rl"`
-	Eval            EvalConfig     `yaml:"eval"`
-	Env             EnvConfig      `yaml:"env"`
-	Judge           JudgeConfig    `yaml:"judge"`
-	CheckpointEvery int            `yaml:"checkpoint_every"` // steps between checkpoints in every stage
-	SamplesPerStep  int            `yaml:"samples_per_step"` // episodes written to samples.jsonl per RL step
+	Name            string                `yaml:"name"`
+	Seed            uint64                `yaml:"seed"`
+	Threads         int                   `yaml:"threads"` // 0: AUTODIDACT_THREADS or all cores
+	Task            TaskConfig            `yaml:"task"`
+	Model           ModelConfig           `yaml:"model"`
+	Pretrain        PretrainConfig        `yaml:"pretrain"`
+	SFT             PretrainConfig        `yaml:"sft"`
+	RL              RLConfig              `yaml:"rl"`
+	Eval            EvalConfig            `yaml:"eval"`
+	Env             EnvConfig             `yaml:"env"`
+	Roles           map[string]RoleConfig `yaml:"roles"`
+	Judge           JudgeConfig           `yaml:"judge"`
+	CheckpointEvery int                   `yaml:"checkpoint_every"` // steps between checkpoints in every stage
+	SamplesPerStep  int                   `yaml:"samples_per_step"` // episodes written to samples.jsonl per RL step
 
 	// Methods holds the decoded sections of the recipe's method plug-ins
 	// (top-level keys named after a registered method), by name.
@@ -141,6 +142,17 @@ func (m ModelConfig) LMConfig(vocab int) lm.Config {
 		RMSNormEps: 1e-5, TieWordEmbeddings: true, MaxPositionEmbeddings: m.MaxLen}
 }
 
+// RoleConfig is a role other than the policy's that takes turns in
+// episodes when the environment asks for it (e.g. two_turn's critic): the
+// model that plays it ("reference": the frozen copy of the policy taken
+// when RL starts; "policy": the policy itself, its segments then trained
+// with the episode's advantage) and its sampling settings.
+type RoleConfig struct {
+	Model        string  `yaml:"model"`
+	Temperature  float32 `yaml:"temperature"`
+	MaxNewTokens int     `yaml:"max_new_tokens"`
+}
+
 // JudgeConfig chooses where episode rewards come from: "verifier" (the
 // environment's own grading; the default) or "model": the policy itself or
 // the frozen reference model judges each final response with a prompt
@@ -220,7 +232,7 @@ func mergeDoc(dst, src map[string]any) {
 // loopKeys are the recipe's own top-level keys; any other key must name a
 // method.
 var loopKeys = map[string]bool{"name": true, "seed": true, "threads": true, "task": true, "model": true,
-	"pretrain": true, "sft": true, "rl": true, "eval": true, "env": true, "judge": true,
+	"pretrain": true, "sft": true, "rl": true, "eval": true, "env": true, "roles": true, "judge": true,
 	"checkpoint_every": true, "samples_per_step": true}
 
 // decodeRecipe decodes a merged document strictly: unknown keys of the
@@ -388,6 +400,17 @@ func (r *Recipe) Validate() error {
 	}
 	if r.Env.MaxTurns < 1 {
 		return fmt.Errorf("recipe env.max_turns %d must be >= 1", r.Env.MaxTurns)
+	}
+	for name, ro := range r.Roles {
+		if name == "" || name == episode.RolePolicy || name == episode.RolePrompt {
+			return fmt.Errorf("recipe roles.%s: a role needs its own name (not policy or prompt)", name)
+		}
+		if ro.Model != "policy" && ro.Model != "reference" {
+			return fmt.Errorf("recipe roles.%s.model %q: want policy or reference", name, ro.Model)
+		}
+		if ro.Temperature < 0 || ro.MaxNewTokens < 0 || ro.MaxNewTokens >= r.Model.MaxLen {
+			return fmt.Errorf("recipe roles.%s: temperature >= 0 and 0 <= max_new_tokens < model.max_position_embeddings", name)
+		}
 	}
 	if err := r.Judge.validate(); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/autodidact-rl/autodidact/checkpoint"
@@ -258,6 +259,24 @@ func (ru *runner) rollout(ps []task.Problem, base, groupSize int, temp float32, 
 	}
 	defer eng.Release()
 	ro := episode.Rollout{Engine: eng, Codec: ru.tok, EOS: ru.eos, MaxNew: maxNew, MaxTurns: ru.r.Env.MaxTurns, MaxLen: ru.r.Model.MaxLen}
+	for _, name := range sortedRoles(ru.r.Roles) {
+		rc := ru.r.Roles[name]
+		model := ru.policy
+		if rc.Model == "reference" {
+			if model = ru.ref; model == nil {
+				return nil, fmt.Errorf("role %s: the reference model exists once RL starts", name)
+			}
+		}
+		pe, err := model.NewEngine(min(len(list), max(1, slots)), ru.r.Model.MaxLen, lm.SampleOptions{Temperature: rc.Temperature}, rng)
+		if err != nil {
+			return nil, fmt.Errorf("role %s: %w", name, err)
+		}
+		defer pe.Release()
+		if ro.Players == nil {
+			ro.Players = map[string]*episode.Player{}
+		}
+		ro.Players[name] = &episode.Player{Engine: pe, Source: rc.Model, Trainable: rc.Model == "policy", MaxNew: rc.MaxNewTokens}
+	}
 	eps, err := ro.Run(list, ru.newEnv)
 	if err != nil {
 		return nil, err
@@ -269,6 +288,15 @@ func (ru *runner) rollout(ps []task.Problem, base, groupSize int, temp float32, 
 			stopped: e.LastStopped(), reward: e.Reward, correct: e.Correct}
 	}
 	return out, nil
+}
+
+func sortedRoles(m map[string]RoleConfig) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // grade sets the final rewards: the environment's, or the model judge's
