@@ -90,6 +90,18 @@ func Names() []string {
 	return out
 }
 
+// roleNeeds lists, per environment, the roles its settings call on.
+var roleNeeds = map[string]func(o Options) []string{}
+
+// NeededRoles returns the roles (besides the policy) that episodes of the
+// environment will ask to act, so a recipe can be checked before any work.
+func NeededRoles(o Options) []string {
+	if f := roleNeeds[o.Name]; f != nil {
+		return f(o)
+	}
+	return nil
+}
+
 // New builds the factory of the named environment; an unknown name is an
 // error listing the known ones.
 func New(o Options, d Deps) (Factory, error) {

@@ -27,6 +27,12 @@ type Demonstrator interface {
 }
 
 func init() {
+	roleNeeds["two_turn"] = func(o Options) []string {
+		if o.Params["feedback"] == "critic" {
+			return []string{"critic"}
+		}
+		return nil
+	}
 	register("two_turn", func(o Options, d Deps) (Factory, error) {
 		if err := checkParams(o, "feedback", "instruction", "right", "wrong", "critic_cue"); err != nil {
 			return nil, err

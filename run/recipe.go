@@ -401,6 +401,11 @@ func (r *Recipe) Validate() error {
 	if r.Env.MaxTurns < 1 {
 		return fmt.Errorf("recipe env.max_turns %d must be >= 1", r.Env.MaxTurns)
 	}
+	for _, need := range episode.NeededRoles(r.Env) {
+		if _, ok := r.Roles[need]; !ok {
+			return fmt.Errorf("recipe roles: env %s needs a %q role (add roles: {%s: {model: reference, temperature: 1, max_new_tokens: 16}})", r.Env.Name, need, need)
+		}
+	}
 	for name, ro := range r.Roles {
 		if name == "" || name == episode.RolePolicy || name == episode.RolePrompt {
 			return fmt.Errorf("recipe roles.%s: a role needs its own name (not policy or prompt)", name)

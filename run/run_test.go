@@ -305,6 +305,8 @@ func TestRecipeSectionsAndLoopChecks(t *testing.T) {
 		{"env.params={colour: red}", "colour"},
 		{"judge.name=oracle", "verifier or model"},
 		{"dapo.max_gen_rounds=0", "max_gen_rounds"},
+		{"env={name: two_turn, max_turns: 2, params: {feedback: critic}}", "critic"},
+		{"roles.critic.model=oracle", "policy or reference"},
 	} {
 		r, _ := LoadRecipe("grpo")
 		err := r.Set([]string{tc.set})
