@@ -44,6 +44,10 @@ type Transition struct {
 	Correct bool
 	Info    map[string]float64 // merged into the episode's Info
 	Done    bool               // terminated: no further turns
+	// RoleRewards are rewards of roles other than the policy (added to
+	// the episode's RoleRewards): a role the policy plays is trained with
+	// its own advantages from them.
+	RoleRewards map[string]float64
 }
 
 // Env is one episode's environment, like Gymnasium's Env: Reset gives the

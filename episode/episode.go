@@ -69,7 +69,9 @@ type Episode struct {
 	Done      bool               // the environment terminated the episode
 	Truncated bool               // cut by max_turns or the context length
 	Info      map[string]float64 // environment figures (e.g. t1_correct, tool_calls)
-	Verdicts  []Verdict
+	// RoleRewards are the rewards of roles other than the policy, by role.
+	RoleRewards map[string]float64
+	Verdicts    []Verdict
 }
 
 // IDs returns the episode's whole token sequence.

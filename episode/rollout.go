@@ -145,6 +145,12 @@ func (r *Rollout) finishTurn(j *lm.Job, eps []*Episode, envs []Env, who []string
 	}
 	e.Reward += tr.Reward
 	e.Correct = tr.Correct
+	for k, v := range tr.RoleRewards {
+		if e.RoleRewards == nil {
+			e.RoleRewards = map[string]float64{}
+		}
+		e.RoleRewards[k] += v
+	}
 	if tr.Info != nil {
 		if e.Info == nil {
 			e.Info = map[string]float64{}

@@ -74,7 +74,8 @@ type twoTurnCfg struct {
 
 // twoTurn is the self-correction environment: a first attempt, feedback
 // (a fixed instruction, the verifier's right/wrong hint, or a critic
-// role's words after a cue), a second attempt. The reward is the grade of the final answer; Info records
+// role's words after a cue), a second attempt. A critic's reward
+// (RoleRewards["critic"]) is t2_correct - t1_correct. The reward is the grade of the final answer; Info records
 // t1_correct and t2_correct (SCoRe's quantities come from them).
 type twoTurn struct {
 	d    Deps
@@ -114,8 +115,13 @@ func (e *twoTurn) Step(a Action) (Transition, error) {
 		return Transition{Correct: rw.Correct, Info: map[string]float64{"t1_correct": b2f(rw.Correct)},
 			Obs: &Observation{Role: RoleObservation, Text: text, IDs: ids}}, nil
 	}
-	return Transition{Reward: rw.Reward, Correct: rw.Correct, Done: true,
-		Info: map[string]float64{"t2_correct": b2f(rw.Correct)}}, nil
+	tr := Transition{Reward: rw.Reward, Correct: rw.Correct, Done: true,
+		Info: map[string]float64{"t2_correct": b2f(rw.Correct)}}
+	if e.c.critic {
+		// The critic is rewarded for the improvement its feedback led to.
+		tr.RoleRewards = map[string]float64{"critic": b2f(rw.Correct) - b2f(e.t1)}
+	}
+	return tr, nil
 }
 
 // Demo is a first attempt, the feedback it would get, a second attempt.

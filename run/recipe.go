@@ -413,6 +413,9 @@ func (r *Recipe) Validate() error {
 		if ro.Model != "policy" && ro.Model != "reference" {
 			return fmt.Errorf("recipe roles.%s.model %q: want policy or reference", name, ro.Model)
 		}
+		if ro.Model == "policy" && (c.AdvEstimator == "gae" || c.AdvEstimator == "reinforcepp" || c.AdvEstimator == "reinforcepp_baseline") {
+			return fmt.Errorf("recipe roles.%s: a role the policy plays gets its own outcome advantages; adv_estimator %s is token-level (use grpo, drgrpo, rloo or a REINFORCE variant)", name, c.AdvEstimator)
+		}
 		if ro.Temperature < 0 || ro.MaxNewTokens < 0 || ro.MaxNewTokens >= r.Model.MaxLen {
 			return fmt.Errorf("recipe roles.%s: temperature >= 0 and 0 <= max_new_tokens < model.max_position_embeddings", name)
 		}

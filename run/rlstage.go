@@ -444,20 +444,13 @@ func (ru *runner) advantages(xs []sample) (*advantage, error) {
 			}
 		}
 	}
-	switch c.AdvEstimator {
-	case "grpo":
-		if norm, _ := rl.ParseAdvNorm(c.AdvNorm); norm != rl.NormGroup {
-			broadcast(rl.NormalizedAdvantages(rewards, groups, norm)) // Lite PPO and its ablations
-		} else {
-			broadcast(rl.GRPOAdvantages(rewards, groups, c.NormByStd))
+	if adv, ok := ru.outcomeAdvantages(rewards, correct, groups); ok {
+		broadcast(adv)
+		if err := ru.roleAdvantages(xs, correct, groups, a); err != nil {
+			return nil, err
 		}
-	case "psr", "nsr", "full", "w_reinforce":
-		mode, _ := rl.ParseReinforceMode(c.AdvEstimator)
-		broadcast(rl.SignedAdvantages(correct, mode, c.ReinforceLambda))
-	case "drgrpo":
-		broadcast(rl.DrGRPOAdvantages(rewards, groups))
-	case "rloo":
-		broadcast(rl.RLOOAdvantages(rewards, groups))
+	}
+	switch c.AdvEstimator {
 	case "reinforcepp", "reinforcepp_baseline":
 		var kl [][]float64
 		for i, x := range xs {
@@ -504,6 +497,63 @@ func (ru *runner) advantages(xs []sample) (*advantage, error) {
 		}
 	}
 	return a, nil
+}
+
+// outcomeAdvantages is the recipe's outcome estimator (one advantage per
+// sample from its reward, within its group); ok is false for the
+// token-level estimators (reinforcepp, gae).
+func (ru *runner) outcomeAdvantages(rewards []float64, correct []bool, groups [][]int) ([]float64, bool) {
+	c := ru.r.RL
+	switch c.AdvEstimator {
+	case "grpo":
+		if norm, _ := rl.ParseAdvNorm(c.AdvNorm); norm != rl.NormGroup {
+			return rl.NormalizedAdvantages(rewards, groups, norm), true // Lite PPO and its ablations
+		}
+		return rl.GRPOAdvantages(rewards, groups, c.NormByStd), true
+	case "psr", "nsr", "full", "w_reinforce":
+		mode, _ := rl.ParseReinforceMode(c.AdvEstimator)
+		return rl.SignedAdvantages(correct, mode, c.ReinforceLambda), true
+	case "drgrpo":
+		return rl.DrGRPOAdvantages(rewards, groups), true
+	case "rloo":
+		return rl.RLOOAdvantages(rewards, groups), true
+	}
+	return nil, false
+}
+
+// roleAdvantages gives the tokens of each trained role other than the
+// policy's (a role the policy plays, e.g. a critic in self-play) their own
+// advantages: the outcome estimator over the role's rewards
+// (Episode.RoleRewards), within the same groups. The policy's tokens keep
+// the episode's advantage.
+func (ru *runner) roleAdvantages(xs []sample, correct []bool, groups [][]int, a *advantage) error {
+	for _, name := range sortedRoles(ru.r.Roles) {
+		if ru.r.Roles[name].Model != "policy" {
+			continue
+		}
+		rewards := make([]float64, len(xs))
+		roleCorrect := make([]bool, len(xs))
+		for i, x := range xs {
+			rewards[i] = x.ep.RoleRewards[name]
+			roleCorrect[i] = rewards[i] > 0
+		}
+		adv, _ := ru.outcomeAdvantages(rewards, roleCorrect, groups)
+		for i, x := range xs {
+			k := 0
+			for _, seg := range x.ep.Segments {
+				if !seg.Trainable {
+					continue
+				}
+				if seg.Role == name {
+					for t := range seg.IDs {
+						a.tok[i][k+t] = adv[i]
+					}
+				}
+				k += len(seg.IDs)
+			}
+		}
+	}
+	return nil
 }
 
 // update runs the epochs of mini-batch updates and records loss metrics.
