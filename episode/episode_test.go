@@ -266,7 +266,7 @@ func TestCriticRole(t *testing.T) {
 		var roles []string
 		for _, s := range e.Segments {
 			roles = append(roles, s.Role)
-			if s.Role == "critic" && (s.Trainable || s.LogProbs != nil || s.Source != "reference" || len(s.IDs) > 6) {
+			if s.Role == "critic" && (s.Trainable || len(s.LogProbs) != len(s.IDs) || s.Source != "reference" || len(s.IDs) > 6) {
 				t.Fatalf("episode %d: critic segment %+v", i, s)
 			}
 		}

@@ -133,10 +133,7 @@ func (r *Rollout) finishTurn(j *lm.Job, eps []*Episode, envs []Env, who []string
 	a := Action{Role: role, IDs: j.Tokens, Text: r.Codec.Decode(text), Stopped: j.Stopped, EOS: eos}
 	seg := Segment{Role: role, Text: a.Text, IDs: j.Tokens, Trainable: true, LogProbs: j.LogProbs, Stopped: j.Stopped}
 	if p, ok := r.Players[role]; ok && role != RolePolicy {
-		seg.Source, seg.Trainable = p.Source, p.Trainable
-		if !p.Trainable {
-			seg.LogProbs = nil
-		}
+		seg.Source, seg.Trainable = p.Source, p.Trainable // LogProbs stay: the player's own, for its training
 	}
 	e.Segments = append(e.Segments, seg)
 	tr, err := envs[i].Step(a)

@@ -3,6 +3,7 @@ package episode
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/autodidact-rl/autodidact/task"
 )
@@ -127,10 +128,11 @@ func (e *twoTurn) Step(a Action) (Transition, error) {
 // Demo is a first attempt, the feedback it would get, a second attempt.
 func (e *twoTurn) Demo(solve func() string, _ *rand.Rand) []DemoPart {
 	first := solve()
-	fb := e.c.instrText
-	if e.c.critic {
-		fb = e.c.cueText + e.c.instrText // a critic that asks to check again
+	if e.c.critic { // a critic that asks to check again, ending its turn with EOS
+		return []DemoPart{{Text: first, Policy: true}, {Text: e.c.cueText},
+			{Text: strings.TrimSuffix(e.c.instrText, "\n"), Policy: true}, {Text: solve(), Policy: true}}
 	}
+	fb := e.c.instrText
 	if e.c.hint {
 		fb = e.c.wrongText
 		if e.d.Task.Grade(e.p, first).Correct {

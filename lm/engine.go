@@ -171,11 +171,14 @@ func (e *Engine) Step() []*Job {
 	}
 	// Spare rows feed further context tokens of the same slots (an
 	// observation after a turn, a new prompt in a freed slot), so
-	// multi-turn episodes do not spend a step per observation token.
+	// multi-turn episodes do not spend a step per observation token. The
+	// rows of a step are capped by the engine's slot count (not the
+	// decoder's capacity, which depends on earlier engines), so the order
+	// of random draws depends only on the engine's settings.
 	multi := false
 	for b := range e.slots {
 		s := &e.slots[b]
-		for s.job != nil && len(s.feed) > 0 && len(seqs) < e.dec.B {
+		for s.job != nil && len(s.feed) > 0 && len(seqs) < rowsPerSlot*len(e.slots) {
 			seqs = append(seqs, b)
 			toks = append(toks, s.feed[0])
 			pos = append(pos, int32(len(s.cached)))

@@ -124,16 +124,21 @@ type decoder struct {
 	multi bool // some sequence has several rows in this step
 }
 
+// rowsPerSlot is how many decoder rows a step may use per cache slot: one
+// to sample, the rest to feed context tokens (see Engine.Step).
+const rowsPerSlot = 2
+
 func newDecoder(m *Model, B, S int) *decoder {
 	c := m.Cfg
 	d, f, V := c.HiddenSize, c.IntermediateSize, c.VocabSize
 	qw, kw := c.NumAttentionHeads*c.HeadDim(), c.NumKeyValueHeads*c.HeadDim()
+	R := rowsPerSlot * B
 	dec := &decoder{m: m, B: B, S: S,
-		x: make([]float32, B*d), ln: make([]float32, B*d), rstd: make([]float32, B),
-		q: make([]float32, B*qw), k: make([]float32, B*kw), v: make([]float32, B*kw),
-		att: make([]float32, B*qw), mid: make([]float32, B*d),
-		gate: make([]float32, B*f), up: make([]float32, B*f), h: make([]float32, B*f),
-		logits: make([]float32, B*V), scores: make([]float32, B*S), probs: make([]float32, V), order: make([]int, V)}
+		x: make([]float32, R*d), ln: make([]float32, R*d), rstd: make([]float32, R),
+		q: make([]float32, R*qw), k: make([]float32, R*kw), v: make([]float32, R*kw),
+		att: make([]float32, R*qw), mid: make([]float32, R*d),
+		gate: make([]float32, R*f), up: make([]float32, R*f), h: make([]float32, R*f),
+		logits: make([]float32, R*V), scores: make([]float32, R*S), probs: make([]float32, V), order: make([]int, V)}
 	for range m.Layers {
 		dec.kc = append(dec.kc, make([]float32, B*kw*S))
 		dec.vc = append(dec.vc, make([]float32, B*kw*S))

@@ -145,8 +145,10 @@ func (m ModelConfig) LMConfig(vocab int) lm.Config {
 // RoleConfig is a role other than the policy's that takes turns in
 // episodes when the environment asks for it (e.g. two_turn's critic): the
 // model that plays it ("reference": the frozen copy of the policy taken
-// when RL starts; "policy": the policy itself, its segments then trained
-// with the episode's advantage) and its sampling settings.
+// when RL starts; "policy": the policy itself, its segments trained with
+// the role's own advantages; "trained": a second model, copied from the
+// policy when RL starts, with its own optimiser, trained on its segments
+// from the role's rewards) and its sampling settings.
 type RoleConfig struct {
 	Model        string  `yaml:"model"`
 	Temperature  float32 `yaml:"temperature"`
@@ -410,10 +412,10 @@ func (r *Recipe) Validate() error {
 		if name == "" || name == episode.RolePolicy || name == episode.RolePrompt {
 			return fmt.Errorf("recipe roles.%s: a role needs its own name (not policy or prompt)", name)
 		}
-		if ro.Model != "policy" && ro.Model != "reference" {
-			return fmt.Errorf("recipe roles.%s.model %q: want policy or reference", name, ro.Model)
+		if ro.Model != "policy" && ro.Model != "reference" && ro.Model != "trained" {
+			return fmt.Errorf("recipe roles.%s.model %q: want policy, reference or trained", name, ro.Model)
 		}
-		if ro.Model == "policy" && (c.AdvEstimator == "gae" || c.AdvEstimator == "reinforcepp" || c.AdvEstimator == "reinforcepp_baseline") {
+		if ro.Model != "reference" && (c.AdvEstimator == "gae" || c.AdvEstimator == "reinforcepp" || c.AdvEstimator == "reinforcepp_baseline") {
 			return fmt.Errorf("recipe roles.%s: a role the policy plays gets its own outcome advantages; adv_estimator %s is token-level (use grpo, drgrpo, rloo or a REINFORCE variant)", name, c.AdvEstimator)
 		}
 		if ro.Temperature < 0 || ro.MaxNewTokens < 0 || ro.MaxNewTokens >= r.Model.MaxLen {

@@ -61,6 +61,7 @@ func (ru *runner) rlStage() error {
 			return err
 		}
 		ru.ref = ru.policy.Clone()
+		ru.newRoleModels()
 		if c.AdvEstimator == "gae" && c.Steps > 0 {
 			if err := ru.newCritic(); err != nil {
 				return err
@@ -208,6 +209,9 @@ func (ru *runner) rlStep(s int) error {
 		if err := ru.update(kept, adv, m); err != nil {
 			return err
 		}
+		if err := ru.updateRoles(kept, m); err != nil {
+			return err
+		}
 		tTrain = time.Since(t0).Seconds()
 		for i := 0; i < min(ru.r.SamplesPerStep, len(kept)); i++ {
 			rec := episode.NewRecord(kept[i].ep, ru.r.Env.Name, adv.tok[i])
@@ -261,11 +265,9 @@ func (ru *runner) rollout(ps []task.Problem, base, groupSize int, temp float32, 
 	ro := episode.Rollout{Engine: eng, Codec: ru.tok, EOS: ru.eos, MaxNew: maxNew, MaxTurns: ru.r.Env.MaxTurns, MaxLen: ru.r.Model.MaxLen}
 	for _, name := range sortedRoles(ru.r.Roles) {
 		rc := ru.r.Roles[name]
-		model := ru.policy
-		if rc.Model == "reference" {
-			if model = ru.ref; model == nil {
-				return nil, fmt.Errorf("role %s: the reference model exists once RL starts", name)
-			}
+		model, source, err := ru.playerModel(name, rc)
+		if err != nil {
+			return nil, err
 		}
 		pe, err := model.NewEngine(min(len(list), max(1, slots)), ru.r.Model.MaxLen, lm.SampleOptions{Temperature: rc.Temperature}, rng)
 		if err != nil {
@@ -275,7 +277,7 @@ func (ru *runner) rollout(ps []task.Problem, base, groupSize int, temp float32, 
 		if ro.Players == nil {
 			ro.Players = map[string]*episode.Player{}
 		}
-		ro.Players[name] = &episode.Player{Engine: pe, Source: rc.Model, Trainable: rc.Model == "policy", MaxNew: rc.MaxNewTokens}
+		ro.Players[name] = &episode.Player{Engine: pe, Source: source, Trainable: rc.Model == "policy", MaxNew: rc.MaxNewTokens}
 	}
 	eps, err := ro.Run(list, ru.newEnv)
 	if err != nil {

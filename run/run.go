@@ -47,27 +47,28 @@ type progress struct {
 
 // runner holds everything a run needs.
 type runner struct {
-	r       *Recipe
-	dir     string
-	log     io.Writer
-	tok     *tokenizer.Char
-	task    task.Task
-	policy  *lm.Model
-	ref     *lm.Model // frozen reference (KL), set when RL starts
-	critic  *lm.Model // value model (gae)
-	opt     *optim.AdamW
-	critOpt *optim.AdamW
-	rng     *rand.PCG // RL sampling randomness (saved in checkpoints)
-	prog    progress
-	metrics *lineWriter
-	samples *lineWriter
-	start   time.Time
-	tty     bool // log is a terminal: show a live status line
-	bos     int32
-	eos     int32
-	methods []method        // the recipe's method plug-ins
-	newEnv  episode.Factory // the environment of each episode
-	judge   episode.Judge   // a model judge replacing environment rewards (nil: the verifier's)
+	r          *Recipe
+	dir        string
+	log        io.Writer
+	tok        *tokenizer.Char
+	task       task.Task
+	policy     *lm.Model
+	ref        *lm.Model    // frozen reference (KL), set when RL starts
+	critic     *lm.Model    // value model (gae)
+	roleModels []*roleModel // roles played by their own trained models
+	opt        *optim.AdamW
+	critOpt    *optim.AdamW
+	rng        *rand.PCG // RL sampling randomness (saved in checkpoints)
+	prog       progress
+	metrics    *lineWriter
+	samples    *lineWriter
+	start      time.Time
+	tty        bool // log is a terminal: show a live status line
+	bos        int32
+	eos        int32
+	methods    []method        // the recipe's method plug-ins
+	newEnv     episode.Factory // the environment of each episode
+	judge      episode.Judge   // a model judge replacing environment rewards (nil: the verifier's)
 }
 
 // Run executes (or, with resume, continues) the recipe in dir and returns
@@ -192,6 +193,9 @@ func (ru *runner) checkpoint(stage string) error {
 			ru.prog.Methods[m.name()], _ = json.Marshal(s.state())
 		}
 	}
+	if err := ru.saveRoleModels(); err != nil {
+		return err
+	}
 	rngState, _ := ru.rng.MarshalBinary()
 	extra, _ := json.Marshal(ru.prog)
 	_, err := checkpoint.Save(filepath.Join(ru.dir, CheckpointDir), ru.policy, ru.opt, checkpoint.State{Step: ru.prog.GStep, RNG: rngState, Extra: extra})
@@ -241,6 +245,9 @@ func (ru *runner) restore(dir string) error {
 			if _, err := checkpoint.Load(cdir, ru.critic, ru.critOpt); err != nil {
 				return fmt.Errorf("critic: %w", err)
 			}
+		}
+		if err := ru.loadRoleModels(filepath.Base(dir)); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -179,6 +179,8 @@ func TestResumeAfterKill(t *testing.T) {
 	for _, tc := range []struct{ method, killAfter string }{
 		{"grpo", "step-00000032"}, // inside RL, past the base evaluation
 		{"ppo", "step-00000032"},
+		{"two_turn_critic", "step-00000032"}, // a second trained model, checkpointed beside the policy
+		{"two_turn", "step-00000032"},
 		{"grpo", "step-00000010"}, // inside pretraining
 	} {
 		method := tc.method
@@ -306,7 +308,7 @@ func TestRecipeSectionsAndLoopChecks(t *testing.T) {
 		{"judge.name=oracle", "verifier or model"},
 		{"dapo.max_gen_rounds=0", "max_gen_rounds"},
 		{"env={name: two_turn, max_turns: 2, params: {feedback: critic}}", "critic"},
-		{"roles.critic.model=oracle", "policy or reference"},
+		{"roles.critic.model=oracle", "policy, reference or trained"},
 	} {
 		r, _ := LoadRecipe("grpo")
 		err := r.Set([]string{tc.set})
