@@ -2,7 +2,8 @@ package episode
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/autodidact-rl/autodidact/task"
@@ -85,14 +86,7 @@ var envs = map[string]builder{}
 func register(name string, b builder) { envs[name] = b }
 
 // Names lists the registered environments.
-func Names() []string {
-	var out []string
-	for n := range envs {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Names() []string { return slices.Sorted(maps.Keys(envs)) }
 
 // roleNeeds lists, per environment, the roles its settings call on.
 var roleNeeds = map[string]func(o Options) []string{}

@@ -57,6 +57,27 @@ func (e *countingEnv) Step(a Action) (Transition, error) {
 		Obs: &Observation{Role: RoleObservation, Text: "ok\n", IDs: ids, MaxNew: 5}}, nil
 }
 
+// assertSampledLogProbs scores the whole episode at once and checks that
+// every log-prob recorded while sampling the policy's tokens equals it.
+func assertSampledLogProbs(t *testing.T, m *lm.Model, e *Episode) {
+	t.Helper()
+	ids := e.IDs()
+	pos, lps := e.Trainable()
+	b := &lm.Batch{Rows: 1, Len: len(ids), Tokens: ids, Mask: make([]float32, len(ids)), Temperature: 1}
+	for _, p := range pos {
+		b.Mask[p] = 1
+	}
+	sc, err := m.Score(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, p := range pos {
+		if gap := math.Abs(float64(sc.LogProbs[p] - lps[k])); gap > 1e-6 {
+			t.Fatalf("episode %d token %d: sampling log-prob differs from Score by %.3g", e.Index, p, gap)
+		}
+	}
+}
+
 // TestRolloutTurnsAndTokenFlow plays multi-turn episodes and checks that
 // each later turn's context is exactly the earlier segments' ids (never
 // re-tokenised text), that episodes that never end are cut at max_turns,
@@ -95,23 +116,8 @@ func TestRolloutTurnsAndTokenFlow(t *testing.T) {
 				t.Fatalf("second turn has %d tokens, the observation allowed 5", len(s.IDs))
 			}
 		}
-		// The whole episode scored at once gives the sampling log-probs.
-		ids := e.IDs()
-		pos, lps := e.Trainable()
-		b := &lm.Batch{Rows: 1, Len: len(ids), Tokens: ids, Mask: make([]float32, len(ids)), Temperature: 1}
-		for _, p := range pos {
-			b.Mask[p] = 1
-		}
-		sc, err := m.Score(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, p := range pos {
-			if gap := math.Abs(float64(sc.LogProbs[p] - lps[k])); gap > 1e-6 {
-				t.Fatalf("episode %d token %d: sampling log-prob differs from Score by %.3g", i, p, gap)
-			}
-		}
-		if got := e.Generated(); len(got) != len(pos) {
+		assertSampledLogProbs(t, m, e)
+		if got, pos := e.Generated(), e.IDs(); len(got) > len(pos) {
 			t.Fatalf("generated %d tokens, %d trainable positions", len(got), len(pos))
 		}
 	}
@@ -273,18 +279,7 @@ func TestCriticRole(t *testing.T) {
 		if roles[0] != RolePrompt || roles[1] != RolePolicy || roles[2] != RoleObservation || roles[3] != "critic" || roles[len(roles)-1] != RolePolicy || e.Turns() != 2 {
 			t.Fatalf("episode %d roles %v", i, roles)
 		}
-		ids := e.IDs()
-		pos, lps := e.Trainable()
-		b := &lm.Batch{Rows: 1, Len: len(ids), Tokens: ids, Mask: make([]float32, len(ids)), Temperature: 1}
-		for _, p := range pos {
-			b.Mask[p] = 1
-		}
-		sc, _ := m.Score(b)
-		for k, p := range pos {
-			if gap := math.Abs(float64(sc.LogProbs[p] - lps[k])); gap > 1e-6 {
-				t.Fatalf("episode %d: policy log-prob gap %.3g after the critic's turn", i, gap)
-			}
-		}
+		assertSampledLogProbs(t, m, e) // after the critic's turn too
 	}
 	// An environment asking for a role nobody plays is an error, not a hang.
 	ro.Players = nil

@@ -3,7 +3,7 @@ package episode
 import (
 	"fmt"
 	"maps"
-	"sort"
+	"slices"
 
 	"github.com/autodidact-rl/autodidact/lm"
 	"github.com/autodidact-rl/autodidact/task"
@@ -99,7 +99,7 @@ func (r *Rollout) Run(problems []task.Problem, newEnv Factory) ([]*Episode, erro
 		}
 	}
 	engines := []*lm.Engine{r.Engine}
-	for _, name := range sortedKeys(r.Players) {
+	for _, name := range slices.Sorted(maps.Keys(r.Players)) {
 		engines = append(engines, r.Players[name].Engine)
 	}
 	for busy := true; busy; {
@@ -165,13 +165,4 @@ func (r *Rollout) finishTurn(j *lm.Job, eps []*Episode, envs []Env, who []string
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

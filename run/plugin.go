@@ -11,7 +11,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -132,14 +133,7 @@ func registerMethod[C any](name, summary string, defaults C, build func(c *C, r 
 }
 
 // MethodNames lists the registered methods.
-func MethodNames() []string {
-	var out []string
-	for n := range methodSpecs {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func MethodNames() []string { return slices.Sorted(maps.Keys(methodSpecs)) }
 
 // decodeSection decodes a method's section strictly over its defaults.
 func decodeSection(name string, section any) (any, error) {
@@ -174,14 +168,7 @@ func buildMethods(r *Recipe) ([]method, error) {
 }
 
 // methodNames lists the recipe's methods in name order.
-func (r *Recipe) methodNames() []string {
-	var out []string
-	for n := range r.Methods {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func (r *Recipe) methodNames() []string { return slices.Sorted(maps.Keys(r.Methods)) }
 
 // unknownSection is the error for a top-level recipe key that is neither
 // a loop setting nor a method.

@@ -2,10 +2,11 @@ package run
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/autodidact-rl/autodidact/checkpoint"
@@ -263,7 +264,7 @@ func (ru *runner) rollout(ps []task.Problem, base, groupSize int, temp float32, 
 	}
 	defer eng.Release()
 	ro := episode.Rollout{Engine: eng, Codec: ru.tok, EOS: ru.eos, MaxNew: maxNew, MaxTurns: ru.r.Env.MaxTurns, MaxLen: ru.r.Model.MaxLen}
-	for _, name := range sortedRoles(ru.r.Roles) {
+	for _, name := range slices.Sorted(maps.Keys(ru.r.Roles)) {
 		rc := ru.r.Roles[name]
 		model, source, err := ru.playerModel(name, rc)
 		if err != nil {
@@ -290,15 +291,6 @@ func (ru *runner) rollout(ps []task.Problem, base, groupSize int, temp float32, 
 			stopped: e.LastStopped(), reward: e.Reward, correct: e.Correct}
 	}
 	return out, nil
-}
-
-func sortedRoles(m map[string]RoleConfig) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // grade sets the final rewards: the environment's, or the model judge's
@@ -529,7 +521,7 @@ func (ru *runner) outcomeAdvantages(rewards []float64, correct []bool, groups []
 // (Episode.RoleRewards), within the same groups. The policy's tokens keep
 // the episode's advantage.
 func (ru *runner) roleAdvantages(xs []sample, correct []bool, groups [][]int, a *advantage) error {
-	for _, name := range sortedRoles(ru.r.Roles) {
+	for _, name := range slices.Sorted(maps.Keys(ru.r.Roles)) {
 		if ru.r.Roles[name].Model != "policy" {
 			continue
 		}

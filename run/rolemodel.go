@@ -2,9 +2,10 @@ package run
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
-	"sort"
+	"slices"
 
 	"github.com/autodidact-rl/autodidact/checkpoint"
 	"github.com/autodidact-rl/autodidact/episode"
@@ -30,12 +31,11 @@ type roleModel struct {
 // trainedRoles lists the recipe's roles with their own trained model.
 func (r *Recipe) trainedRoles() []string {
 	var out []string
-	for n, rc := range r.Roles {
-		if rc.Model == "trained" {
+	for _, n := range slices.Sorted(maps.Keys(r.Roles)) {
+		if r.Roles[n].Model == "trained" {
 			out = append(out, n)
 		}
 	}
-	sort.Strings(out)
 	return out
 }
 

@@ -77,7 +77,7 @@ func Run(r *Recipe, dir string, resume bool, log io.Writer) (*Summary, error) {
 	if r.Threads > 0 {
 		tensor.SetThreads(r.Threads)
 	}
-	ru := &runner{r: r, dir: dir, log: log, start: time.Now(), tty: isTerminal(log)}
+	ru := &runner{r: r, dir: dir, log: log, start: time.Now(), tty: IsTerminal(log)}
 	if err := ru.setup(resume); err != nil {
 		return nil, err
 	}
@@ -261,8 +261,8 @@ func (ru *runner) logf(format string, args ...any) {
 	fmt.Fprintf(ru.log, format, args...)
 }
 
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
+// IsTerminal reports whether w is a character device (a terminal).
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

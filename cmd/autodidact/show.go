@@ -76,7 +76,7 @@ func runShow(args []string, stdout, stderr io.Writer) error {
 	if want == 0 {
 		want = last
 	}
-	opt := episode.ShowOptions{ColorBy: *by, Color: *color == "always" || (*color == "auto" && isTerminal(stdout))}
+	opt := episode.ShowOptions{ColorBy: *by, Color: *color == "always" || (*color == "auto" && run.IsTerminal(stdout))}
 	if tok, err := tokenizer.LoadChar(filepath.Join(dir, run.TokenizerFile)); err == nil {
 		opt.Decode = func(id int32) string { return tok.Decode([]int32{id}) }
 	}
@@ -92,14 +92,4 @@ func runShow(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("show: no episodes recorded at step %d in %s (last step %d)", want, dir, last)
 	}
 	return nil
-}
-
-// isTerminal reports whether w is a character device.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
