@@ -96,3 +96,31 @@ func TestTasksCommand(t *testing.T) {
 		t.Fatal("unknown task parameter must fail")
 	}
 }
+
+// TestRunSmokeAndShow runs a two-turn recipe's smoke configuration from
+// the command line and prints its episodes.
+func TestRunSmokeAndShow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	dir := t.TempDir() + "/run"
+	var out, errb bytes.Buffer
+	if err := dispatch([]string{"run", "two_turn", "--smoke", "--out", dir}, &out, &errb); err != nil {
+		t.Fatalf("run --smoke: %v\n%s", err, errb.String())
+	}
+	out.Reset()
+	if err := dispatch([]string{"show", dir, "-n", "1", "--by", "advantage"}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"[prompt]", "[policy]", "[observation]", "Check again.", "advantage:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("show output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if err := dispatch([]string{"show", dir, "--step", "99"}, &out, &errb); err == nil {
+		t.Fatal("a step with no episodes must be an error")
+	}
+	if err := dispatch([]string{"run", "--resume", t.TempDir()}, &out, &errb); err == nil || !strings.Contains(err.Error(), "not a run directory") {
+		t.Fatalf("resume of a non-run: %v", err)
+	}
+}
