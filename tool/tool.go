@@ -59,6 +59,9 @@ func FindLastCall(text string, names []string) (c Call, ok bool) {
 		if start < 0 {
 			return Call{}, false
 		}
+		if strings.LastIndex(body[:start], open) > strings.LastIndex(body[:start], closing) {
+			return Call{}, false // an earlier open tag is still unclosed: nested
+		}
 		input := body[start+len(open):]
 		if len(input) > MaxInput {
 			return Call{}, false
