@@ -418,8 +418,11 @@ func (in *interp) show(n node, v any, quote bool) (string, error) {
 		if err := in.tick(n); err != nil {
 			return err
 		}
-		if sb.Len() > in.limits.Output || depth > 100 {
+		if sb.Len() > in.limits.Output {
 			return errAt(n, "output limit of %d bytes exceeded", in.limits.Output)
+		}
+		if depth > maxParseDepth {
+			return errAt(n, "value nested deeper than %d", maxParseDepth)
 		}
 		switch v := v.(type) {
 		case int64:
@@ -560,11 +563,9 @@ func (in *interp) binary(x *binOp, env map[string]any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch x.op {
-	case "==":
-		return equal(a, b, 0), nil
-	case "!=":
-		return !equal(a, b, 0), nil
+	if x.op == "==" || x.op == "!=" {
+		eq, err := in.equal(x, a, b, 0)
+		return eq == (x.op == "=="), err
 	}
 	if as, ok := a.(string); ok {
 		bs, ok := b.(string)
@@ -661,24 +662,33 @@ func (in *interp) binary(x *binOp, env map[string]any) (any, error) {
 	return nil, errAt(x, "unknown operator %s", x.op)
 }
 
-func equal(a, b any, depth int) bool {
+// equal compares values structurally; each compared element costs a step,
+// so comparing huge or self-containing lists stays within the limits.
+func (in *interp) equal(n node, a, b any, depth int) (bool, error) {
+	if err := in.tick(n); err != nil {
+		return false, err
+	}
 	switch a := a.(type) {
 	case *list:
 		bl, ok := b.(*list)
-		if !ok || len(a.items) != len(bl.items) || depth > 100 {
-			return false
+		if !ok || len(a.items) != len(bl.items) {
+			return false, nil
+		}
+		if depth > maxParseDepth {
+			return false, errAt(n, "comparison nested deeper than %d", maxParseDepth)
 		}
 		for i := range a.items {
-			if !equal(a.items[i], bl.items[i], depth+1) {
-				return false
+			eq, err := in.equal(n, a.items[i], bl.items[i], depth+1)
+			if err != nil || !eq {
+				return false, err
 			}
 		}
-		return true
+		return true, nil
 	case none:
 		_, ok := b.(none)
-		return ok
+		return ok, nil
 	}
-	return a == b
+	return a == b, nil
 }
 
 func (in *interp) call(x *callExpr, env map[string]any) (any, error) {

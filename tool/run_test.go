@@ -69,6 +69,9 @@ func TestRunLimits(t *testing.T) {
 		{"exec", "exec(\"rm -rf /\")", nil, "undefined function exec"},
 		{"deep nesting", strings.Repeat("(", 10000) + "1" + strings.Repeat(")", 10000), nil, "nesting deeper"},
 		{"deep blocks", strings.Repeat("if true {", 5000), nil, "nesting deeper"},
+		{"self-containing list", "xs = [1]\npush(xs, xs)\nprint(xs)", nil, "value nested deeper"},
+		{"self-containing compare", "xs = [1]\npush(xs, xs)\npush(xs, xs)\nprint(xs == xs)", nil, ""},
+		{"huge compares", "xs = range(100000)\nwhile true { ys = xs == xs }", ErrSteps, ""},
 		{"print flood", "while true { print(\"spam spam spam\") }", nil, "output limit"},
 	}
 	for _, tc := range tests {
