@@ -22,7 +22,8 @@ import (
 // The output is the exact value: an integer when it is one, otherwise the
 // reduced fraction "p/q" (no decimal approximation, so the answer stays
 // exact). Exponents must be integers of absolute value at most MaxExponent;
-// no numerator or denominator may exceed MaxDigits decimal digits (checked
+// no numerator or denominator may exceed about MaxDigits decimal digits
+// (measured as MaxDigits*log2(10)+1 bits, checked
 // before a power is computed, so 10^10^10 is refused without work); nesting
 // deeper than MaxDepth, inputs over MaxInput bytes and division by zero are
 // errors.

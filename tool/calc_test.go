@@ -78,3 +78,23 @@ func ExampleCalc() {
 	// <result>1000</result>
 	// <error>calc: division by zero</error>
 }
+
+func TestCalcOptions(t *testing.T) {
+	c, err := New("calc", map[string]any{"max_digits": 5, "max_depth": 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ in, want, err string }{
+		{"10^3", "1000", ""},
+		{"10^9", "", "exceeds 5 digits"},
+		{"1/10^9", "", "exceeds 5 digits"},
+		{"((1))", "1", ""},
+		{"((((((1))))))", "", "nesting deeper than 3"},
+	}
+	for _, tc := range tests {
+		got, err := c.Call(context.Background(), tc.in)
+		if tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) || tc.err == "" && (err != nil || got != tc.want) {
+			t.Errorf("%q = %q, %v; want %q or error %q", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}

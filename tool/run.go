@@ -151,6 +151,11 @@ func RunProgram(ctx context.Context, program string, limits Limits) (Result, err
 // stops the run and is returned with the asserts recorded so far (callers
 // treat it as failing).
 func RunWithTests(program, tests string, limits Limits) (Result, error) {
+	return RunWithTestsContext(context.Background(), program, tests, limits)
+}
+
+// RunWithTestsContext is RunWithTests stopped early (ErrTime) when ctx ends.
+func RunWithTestsContext(ctx context.Context, program, tests string, limits Limits) (Result, error) {
 	prog, err := parseProgram(program)
 	if err != nil {
 		return Result{}, fmt.Errorf("program: %w", err)
@@ -159,7 +164,7 @@ func RunWithTests(program, tests string, limits Limits) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("tests: %w", err)
 	}
-	in := newInterp(context.Background(), limits, true)
+	in := newInterp(ctx, limits, true)
 	if err = in.runTop(prog, false); err == nil {
 		err = in.runTop(tst, true)
 	}

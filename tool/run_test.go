@@ -85,6 +85,7 @@ func TestRunLimits(t *testing.T) {
 		if tc.want != nil && !errors.Is(err, tc.want) || tc.msg != "" && !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%s: err %v, want %v %q", tc.name, err, tc.want, tc.msg)
 		}
+		t.Logf("%s: %v after %v", tc.name, err, d)
 		if d > limits.Time/2 {
 			t.Errorf("%s: took %v", tc.name, d)
 		}
