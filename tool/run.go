@@ -115,10 +115,15 @@ func newRunFromOptions(opts map[string]any) (Tool, error) {
 // Name returns "run".
 func (*Run) Name() string { return "run" }
 
-// Call runs the program in input and returns its printed lines.
+// Call runs the program in input and returns its printed lines; on failure
+// the error message is the lines printed before it followed by the error.
 func (r *Run) Call(ctx context.Context, input string) (string, error) {
 	res, err := RunProgram(ctx, input, r.Limits)
-	return strings.Join(res.Output, "\n"), err
+	out := strings.Join(res.Output, "\n")
+	if err != nil && out != "" {
+		return "", fmt.Errorf("%s\n%w", out, err)
+	}
+	return out, err
 }
 
 // Limit errors, matched with errors.Is.

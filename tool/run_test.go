@@ -169,7 +169,8 @@ print(xs)`)
 	fmt.Print(Format(out, err))
 	// Output:
 	// <result>[0, 1, 1, 2, 3, 5, 8, 13]</result>
-	// <error>line 2: step limit exceeded</error>
+	// <error>1
+	// line 2: step limit exceeded</error>
 }
 
 func ExampleRunWithTests() {

@@ -6,11 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"sort"
 	"strings"
-	"unicode"
 )
 
 // Doc is one document of a search corpus.
@@ -20,55 +18,23 @@ type Doc struct {
 	Text  string `json:"text"`
 }
 
-// Search is the "search" tool: Okapi BM25 retrieval over an in-memory
-// corpus (Robertson & Zaragoza, 2009). For a query Q of unique terms q and a
-// document D of |D| tokens in a corpus of N documents of mean length avgdl,
-//
-//	score(D, Q) = sum_q IDF(q) * f(q,D) * (k1 + 1) / (f(q,D) + k1 * (1 - b + b*|D|/avgdl))
-//	IDF(q)      = ln(1 + (N - n(q) + 0.5) / (n(q) + 0.5))
-//
-// where f(q,D) counts q in D and n(q) counts documents containing q. Title
-// tokens count as document tokens. Documents scoring 0 are not returned;
-// ties keep corpus order. The output is one line per result, "[id] text" or
-// "[id] title: text".
+// Search is the "search" tool: BM25 retrieval (see BM25) over an in-memory
+// corpus loaded once. Title tokens count as document tokens. Documents
+// scoring 0 are not returned; ties keep corpus order. The output is one line
+// per result, "[id] text" or "[id] title: text", or "no results".
 type Search struct {
-	K, K1, B float64
-	docs     []Doc
-	tf       []map[string]int
-	length   []int
-	df       map[string]int
-	avgdl    float64
-}
-
-// Tokenize lowercases s and splits it on every rune that is not a letter or
-// digit.
-func Tokenize(s string) []string {
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	})
+	K     int // results returned
+	docs  []Doc
+	index *BM25
 }
 
 // NewSearch indexes docs with k results and BM25 parameters k1, b.
 func NewSearch(docs []Doc, k int, k1, b float64) *Search {
-	s := &Search{K: float64(k), K1: k1, B: b, docs: docs, df: map[string]int{}}
-	total := 0
-	for _, d := range docs {
-		toks := Tokenize(d.Title + " " + d.Text)
-		tf := map[string]int{}
-		for _, t := range toks {
-			tf[t]++
-		}
-		for t := range tf {
-			s.df[t]++
-		}
-		s.tf = append(s.tf, tf)
-		s.length = append(s.length, len(toks))
-		total += len(toks)
+	texts := make([]string, len(docs))
+	for i, d := range docs {
+		texts[i] = d.Title + " " + d.Text
 	}
-	if len(docs) > 0 {
-		s.avgdl = float64(total) / float64(len(docs))
-	}
-	return s
+	return &Search{K: k, docs: docs, index: NewBM25(texts, k1, b)}
 }
 
 // LoadCorpus reads a JSONL file of {"id","text"[,"title"]} lines; blank
@@ -141,25 +107,7 @@ func newSearchFromOptions(opts map[string]any) (Tool, error) {
 func (*Search) Name() string { return "search" }
 
 // Score returns the BM25 score of document i for query.
-func (s *Search) Score(query string, i int) float64 {
-	seen := map[string]bool{}
-	n := float64(len(s.docs))
-	score := 0.0
-	for _, q := range Tokenize(query) {
-		if seen[q] {
-			continue
-		}
-		seen[q] = true
-		f := float64(s.tf[i][q])
-		if f == 0 {
-			continue
-		}
-		nq := float64(s.df[q])
-		idf := math.Log(1 + (n-nq+0.5)/(nq+0.5))
-		score += idf * f * (s.K1 + 1) / (f + s.K1*(1-s.B+s.B*float64(s.length[i])/s.avgdl))
-	}
-	return score
-}
+func (s *Search) Score(query string, i int) float64 { return s.index.Score(query, i) }
 
 // Call returns the top-K documents for the query in input.
 func (s *Search) Call(ctx context.Context, input string) (string, error) {
@@ -182,7 +130,7 @@ func (s *Search) Call(ctx context.Context, input string) (string, error) {
 	}
 	var out strings.Builder
 	for r, h := range hits {
-		if float64(r) >= s.K {
+		if r >= s.K {
 			break
 		}
 		d := s.docs[h.i]
