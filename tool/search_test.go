@@ -62,6 +62,12 @@ func TestLoadCorpusErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "testdata/bad.jsonl:2") {
 		t.Errorf("bad line: err %v, want naming testdata/bad.jsonl:2", err)
 	}
+	if docs, err := LoadCorpus("testdata/extra.jsonl"); err != nil || len(docs) != 2 || docs[1].ID != "y" {
+		t.Errorf("extra fields and blank lines: %v, %v", docs, err)
+	}
+	if _, err := LoadCorpus("testdata/noid.jsonl"); err == nil || !strings.Contains(err.Error(), "noid.jsonl:1: missing \"id\"") {
+		t.Errorf("missing id: %v", err)
+	}
 	if _, err := LoadCorpus("testdata/missing.jsonl"); err == nil {
 		t.Error("missing file: no error")
 	}
@@ -80,7 +86,12 @@ func TestNew(t *testing.T) {
 		{"search", map[string]any{"corpus": "testdata/corpus.jsonl", "k": 1.5}, `option "k"`},
 		{"search", map[string]any{}, `option "corpus"`},
 		{"search", map[string]any{"corpus": "testdata/bad.jsonl"}, "bad.jsonl:2"},
+		{"search", map[string]any{"corpus": "testdata/corpus.jsonl", "k1": 0.9, "b": 0.4}, ""},
+		{"search", map[string]any{"corpus": "testdata/corpus.jsonl", "b": 1.5}, `option "b"`},
+		{"search", map[string]any{"corpus": "testdata/corpus.jsonl", "k1": "x"}, `option "k1"`},
+		{"search", map[string]any{"corpus": "testdata/corpus.jsonl", "top": 3}, `unknown option "top"`},
 		{"run", map[string]any{"steps": 1000, "time_ms": 50}, ""},
+		{"run", map[string]any{"time_ms": 0}, `option "time_ms"`},
 		{"run", map[string]any{"steps": -1}, `option "steps"`},
 		{"shell", nil, "known: calc, run, search"},
 	}
