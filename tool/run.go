@@ -54,7 +54,8 @@ type Run struct{ Limits Limits }
 
 // Limits bounds one program run. Memory counts allocated value cells
 // cumulatively over the run: each list element and every 8 bytes of a
-// string built at run time count one cell.
+// string built at run time count one cell. A zero field allows nothing:
+// start from DefaultLimits and change what differs.
 type Limits struct {
 	Steps   int           // evaluated statements and expressions
 	Memory  int           // allocated cells
