@@ -213,7 +213,12 @@ type rtError struct {
 	err  error
 }
 
-func (e *rtError) Error() string { return fmt.Sprintf("line %d: %v", e.line, e.err) }
+func (e *rtError) Error() string {
+	if e.err == ErrAssert {
+		return fmt.Sprintf("assertion failed at line %d", e.line)
+	}
+	return fmt.Sprintf("line %d: %v", e.line, e.err)
+}
 func (e *rtError) Unwrap() error { return e.err }
 
 func errAt(n node, format string, args ...any) error {

@@ -22,7 +22,7 @@ func TestRunPrograms(t *testing.T) {
 		{"strings", "s = \"ab\" + str(12)\nprint(s, len(s), s[1])", "ab12 4 b", ""},
 		{"locals", "x = 1\ndef f() { x = 2\n return x }\nprint(f(), x)", "2 1", ""},
 		{"assert ok", "assert 1 + 1 == 2\nprint(\"fine\")", "fine", ""},
-		{"assert fails", "print(1)\n\nassert 1 == 2", "1", "line 3: assertion failed"},
+		{"assert fails", "print(1)\n\nassert 1 == 2", "1", "assertion failed at line 3"},
 		{"parse", "x = (1 +\n  * 2)", "", "parse error at 2:3"},
 		{"unterminated", "print(\"abc)", "", "parse error at 1:7: unterminated string"},
 		{"undefined", "print(y)", "", "line 1: undefined variable y"},
@@ -30,6 +30,7 @@ func TestRunPrograms(t *testing.T) {
 		{"overflow", "x = 9223372036854775807\nprint(x + 1)", "", "integer overflow"},
 		{"big literal", "print(99999999999999999999)", "", "out of range"},
 		{"type", "print(1 + \"a\")", "", "int + string"},
+		{"assert is ErrAssert", "assert false", "", "assertion failed at line 1"},
 		{"return top", "return 1", "", "return outside a function"},
 		{"index", "print([1][5])", "", "index 5 out of range"},
 	}
