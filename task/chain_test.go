@@ -62,9 +62,9 @@ func TestChainGraderAndStyles(t *testing.T) {
 	tk := &Chain{MinOps: 2, MaxOps: 5, StepFrac: 0.3}
 	p := Problem{Question: "7+3*2-5", Answer: "15"}
 	tests := []struct {
-		completion     string
+		completion      string
 		correct, format bool
-		style          string
+		style           string
 	}{
 		{"7+3=10\n10*2=20\n20-5=15\n#### 15", true, true, StyleSteps},
 		{"#### 15", true, true, StyleDirect},
