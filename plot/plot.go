@@ -16,6 +16,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -46,6 +47,7 @@ func Lines(base, title, xLabel, yLabel string, series []Series, logX bool) error
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
+	p.Y.Tick.Marker = preciseTicks{}
 	p.Add(plotter.NewGrid())
 	p.Legend.Top, p.Legend.Left = false, false
 	for i, s := range series {
@@ -92,6 +94,21 @@ func Lines(base, title, xLabel, yLabel string, series []Series, logX bool) error
 		}
 	}
 	return nil
+}
+
+// preciseTicks are gonum's default ticks labelled with up to four
+// significant digits, so close values (4.50, 4.55) get distinct labels.
+type preciseTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (preciseTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', 4, 64)
+		}
+	}
+	return ts
 }
 
 // Band is a mean curve with an optional interval, as compare computes it

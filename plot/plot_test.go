@@ -83,3 +83,19 @@ func TestReadTraining(t *testing.T) {
 		t.Errorf("bad line: err = %v, want one naming metrics.jsonl:5", err)
 	}
 }
+
+func TestPreciseTicksLabelsCloseValuesApart(t *testing.T) {
+	seen := map[string]bool{}
+	for _, tk := range (preciseTicks{}).Ticks(4.46, 4.56) {
+		if tk.Label == "" {
+			continue
+		}
+		if seen[tk.Label] {
+			t.Errorf("label %q repeated", tk.Label)
+		}
+		seen[tk.Label] = true
+	}
+	if len(seen) < 2 {
+		t.Errorf("labels %v", seen)
+	}
+}
