@@ -6,6 +6,7 @@
 //	autodidact run [RECIPE] [--set rl.lr=1e-4 ...] [--out DIR]
 //	autodidact run --resume DIR
 //	autodidact report DIR [DIR...]
+//	autodidact compare --out DIR --seeds 1,2,3 RECIPE... [--set k=v] [--smoke] [--parallel N]
 //	autodidact bench train  [--d 256 --layers 4 --heads 8 --ff 688 --vocab 64 --seq 128 --batch 16]
 //	autodidact bench sample [--d 256 ... --batch 64 --prompt 16 --new 112]
 //	autodidact grade [--format auto|gsm8k|math] [FILE]   (JSON lines in, graded lines out)
@@ -29,6 +30,7 @@ type command struct {
 
 var commands = []command{
 	{"run", "pretrain, RL-train and evaluate a policy (run [RECIPE] [--set k=v] | run --resume DIR)", runRun},
+	{"compare", "run a grid of recipes × seeds and compare them with intervals (compare --out DIR --seeds 1,2 R1 R2)", runCompare},
 	{"report", "compare finished runs side by side (report DIR...)", runReport},
 	{"show", "print a run's episodes with roles, tokens coloured by log-prob or advantage (show RUN [--step N])", runShow},
 	{"control", "classic-control environments and offline datasets (control envs | control dataset)", runControl},

@@ -84,12 +84,19 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-// runReport implements `autodidact report DIR [DIR...]`.
+// runReport implements `autodidact report [--plot] DIR [DIR...]`.
 func runReport(args []string, stdout, stderr io.Writer) error {
+	args, plotDir, err := reportPlotFlags(args, stderr)
+	if err != nil {
+		return err
+	}
 	if len(args) == 0 {
 		return fmt.Errorf("report: name one or more run directories")
 	}
-	return run.Report(stdout, args)
+	if err := run.Report(stdout, args); err != nil || plotDir == "" {
+		return err
+	}
+	return reportPlots(plotDir, args, stdout)
 }
 
 func recipeList() string { return strings.Join(recipes.Names(), ", ") }
