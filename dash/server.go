@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +63,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if slices.Contains(strings.Split(r.URL.Path, "/"), "..") { // traversal: 404, not the mux's redirect
+		http.NotFound(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
