@@ -18,6 +18,7 @@ import (
 //
 //	lm-grpo/        a finished GRPO smoke run (package run)
 //	ctl-ppo/        a finished PPO CartPole run (package control)
+//	ctl-drv/        a finished (one-update) PPO Driving-v0 run
 //	episodes/       lm-grpo's tokenizer and metrics with synthetic samples in the episode format
 //	cmp/compare.json, cmp/a/, cmp/b/   a compare directory with two cells
 //	live/           metrics only, written just now (running)
@@ -57,6 +58,11 @@ func buildFixture(root string) error {
 	cfg.Steps = 2048
 	if _, err := control.RunPPO(cfg, filepath.Join(root, "ctl-ppo"), 2, io.Discard); err != nil {
 		return fmt.Errorf("ppo run: %w", err)
+	}
+	drv := control.DefaultPPO("Driving-v0")
+	drv.Steps = 512
+	if _, err := control.RunPPO(drv, filepath.Join(root, "ctl-drv"), 1, io.Discard); err != nil {
+		return fmt.Errorf("ppo driving run: %w", err)
 	}
 	ep := filepath.Join(root, "episodes")
 	if err := os.MkdirAll(ep, 0o755); err != nil {

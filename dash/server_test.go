@@ -46,6 +46,7 @@ func TestRunList(t *testing.T) {
 	want := []struct{ id, kind, recipe, status, compare string }{
 		{"cmp/a", KindLM, "grpo", StatusFinished, "cmp"},
 		{"cmp/b", KindLM, "grpo", StatusFinished, "cmp"},
+		{"ctl-drv", KindControl, "ppo/Driving-v0", StatusFinished, ""},
 		{"ctl-ppo", KindControl, "ppo/CartPole-v1", StatusFinished, ""},
 		{"dead", KindLM, "", StatusFailed, ""},
 		{"episodes", KindLM, "grpo", StatusRunning, ""},
@@ -65,14 +66,14 @@ func TestRunList(t *testing.T) {
 			t.Errorf("run %d = %s %s %q %s compare %q; want %s %s %q %s compare %q", i, r.ID, r.Kind, r.Recipe, r.Status, r.Compare, id(w.id), w.kind, w.recipe, w.status, cmp)
 		}
 	}
-	lm := runs[6]
+	lm := runs[7]
 	if _, ok := lm.Summary["final_pass@1"].(float64); !ok || lm.WallSeconds <= 0 || !lm.HasSamples || lm.LastStage != "eval" {
 		t.Errorf("lm-grpo row lacks summary figures, wall time, samples or last stage: %+v", lm)
 	}
-	if ctl := runs[2]; ctl.Summary["final_return"] == nil || !ctl.HasPolicy || ctl.LastStep != 2048 {
+	if ctl := runs[3]; ctl.Summary["final_return"] == nil || !ctl.HasPolicy || ctl.LastStep != 2048 {
 		t.Errorf("ctl-ppo row: %+v", ctl)
 	}
-	if live := runs[5]; live.LastStage != "pretrain" || live.LastStep != 2 {
+	if live := runs[6]; live.LastStage != "pretrain" || live.LastStep != 2 {
 		t.Errorf("live row: last %q %v, want pretrain 2", live.LastStage, live.LastStep)
 	}
 }
@@ -287,12 +288,7 @@ func TestRollout(t *testing.T) {
 }
 
 func TestDrivingRollout(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "drv")
-	cfg := control.DefaultPPO("Driving-v0")
-	cfg.Steps = 512
-	if _, err := control.RunPPO(cfg, dir, 1, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	dir := filepath.Join(fixtureRoot, "ctl-drv")
 	ro, err := rollout(filepath.Join(dir, "policy.safetensors"), 3)
 	if err != nil {
 		t.Fatal(err)

@@ -86,7 +86,10 @@ function ticks(lo, hi, n) {
   const span = hi - lo || 1, step0 = Math.pow(10, Math.floor(Math.log10(span / n)));
   const step = [1, 2, 5, 10].map((m) => m * step0).find((s) => span / s <= n) || step0 * 10;
   const out = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * span; v += step) out.push(+v.toPrecision(12));
+  // Counting ticks (not adding step to v) cannot loop forever when step is
+  // below v's float resolution.
+  const first = Math.ceil(lo / step);
+  for (let i = 0; i <= 100 && (first + i) * step <= hi + 1e-9 * span; i++) out.push(+((first + i) * step).toPrecision(12));
   return out;
 }
 // lineChart draws series [{name, color, pts, dash}] into a new SVG.
@@ -104,7 +107,8 @@ function lineChart(series, opt) {
   if (opt.yMin !== undefined) y0 = Math.min(y0, opt.yMin);
   if (opt.yMax !== undefined) y1 = Math.max(y1, opt.yMax);
   if (x1 === x0) { x0 -= 1; x1 += 1; }
-  if (y1 === y0) { y0 -= Math.abs(y0) * 0.1 || 1; y1 += Math.abs(y1) * 0.1 || 1; }
+  // A flat curve (smoothing leaves float noise of 1e-16) gets a visible range.
+  if (y1 - y0 <= 1e-9 * Math.max(Math.abs(y0), Math.abs(y1))) { const c = (y0 + y1) / 2; y0 = c - (Math.abs(c) * 0.1 || 1); y1 = c + (Math.abs(c) * 0.1 || 1); }
   const px = (x) => L + (tx(x) - x0) / (x1 - x0) * (W - L - R);
   const py = (y) => T + (1 - (y - y0) / (y1 - y0)) * (H - T - B);
   for (const v of ticks(y0, y1, 5)) {
@@ -329,7 +333,11 @@ async function poll() {
     state.runs = await getJSON('api/runs');
     const ids = new Set(state.runs.map((r) => r.id));
     state.selected = state.selected.filter((id) => ids.has(id));
-    if (!state.selected.length && !state.initialized && state.runs.length) state.selected = state.runs.slice(0, 3).map((r) => r.id);
+    if (!state.initialized) {
+      // #runs=ID,ID preselects runs (a shareable view); otherwise the first three.
+      const m = /(?:^#|&)runs=([^&]*)/.exec(location.hash);
+      state.selected = m ? decodeURIComponent(m[1]).split(',').filter((id) => ids.has(id)) : state.runs.slice(0, 3).map((r) => r.id);
+    }
     state.initialized = true;
     renderRuns();
     await refreshMetrics();

@@ -1,0 +1,187 @@
+package dash
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image/png"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// chromium returns the path of a Chromium binary, or "" when none is
+// installed (the browser test is then skipped; CI installs Debian's).
+func chromium() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// TestBrowser drives headless Chromium over the fixture runs: the run list
+// loads, curves and pass@k charts render, the episode browser opens an
+// episode with coloured tokens, and a control rollout animates. Set
+// DASH_SCREENSHOTS=docs/dash (relative to the repository root) to write
+// one PNG per view there.
+func TestBrowser(t *testing.T) {
+	exe := chromium()
+	if exe == "" {
+		t.Skip("chromium not installed")
+	}
+	srv := httptest.NewServer(New([]string{fixtureRoot}))
+	defer srv.Close()
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1000),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	defer cancelCtx()
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+
+	var mu sync.Mutex
+	var jsErrors []string
+	chromedp.ListenTarget(ctx, func(ev any) {
+		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
+			mu.Lock()
+			msg := e.ExceptionDetails.Error()
+			if e.ExceptionDetails.Exception != nil {
+				msg += ": " + e.ExceptionDetails.Exception.Description
+			}
+			jsErrors = append(jsErrors, msg)
+			mu.Unlock()
+		}
+	})
+
+	shotDir := os.Getenv("DASH_SCREENSHOTS")
+	if shotDir != "" && !filepath.IsAbs(shotDir) {
+		shotDir = filepath.Join("..", shotDir) // tests run in dash/
+	}
+	shot := func(name string) chromedp.Action {
+		return chromedp.ActionFunc(func(ctx context.Context) error {
+			var buf []byte
+			if err := chromedp.CaptureScreenshot(&buf).Do(ctx); err != nil {
+				return err
+			}
+			img, err := png.Decode(bytes.NewReader(buf))
+			if err != nil {
+				return fmt.Errorf("screenshot %s: %w", name, err)
+			}
+			if b := img.Bounds(); b.Dx() < 1000 || b.Dy() < 800 {
+				return fmt.Errorf("screenshot %s is %v", name, b)
+			}
+			if shotDir == "" {
+				return nil
+			}
+			if err := os.MkdirAll(shotDir, 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(shotDir, name+".png"), buf, 0o644)
+		})
+	}
+	count := func(sel string, n *int) chromedp.Action {
+		return chromedp.Evaluate(fmt.Sprintf(`document.querySelectorAll(%q).length`, sel), n)
+	}
+	// waitJS polls a JavaScript condition.
+	waitJS := func(cond string) chromedp.Action {
+			return chromedp.ActionFunc(func(ctx context.Context) error {
+			err := chromedp.Poll(cond, nil, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)).Do(ctx)
+			if err != nil {
+				var body string
+				chromedp.Evaluate(`Array.from(document.querySelectorAll('#charts .chart')).map((c) => c.dataset.metric + ':' + c.querySelectorAll('path.series').length).join(' ') + ' selected rows: ' + document.querySelectorAll('#run-table input:checked').length + ' ' + location.href`, &body).Do(ctx)
+				mu.Lock()
+				defer mu.Unlock()
+				return fmt.Errorf("waiting for %s: %w; page: %s; JavaScript exceptions: %q", cond, err, body, jsErrors)
+			}
+			return nil
+		})
+	}
+	selectRun := func(sel, id string) chromedp.Action {
+		return chromedp.Evaluate(fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event('change')); return s.value; })()`, sel, id), nil)
+	}
+
+	lm, ctl, eps, drv := id("lm-grpo"), id("ctl-ppo"), id("episodes"), id("ctl-drv")
+	var rows, charts, passk, dashed, epRows, segs, toks, coloured int
+	var rewardPath, verdicts, policyText, frame, info string
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(srv.URL+"/#runs="+url.QueryEscape(lm+","+ctl)),
+		chromedp.WaitVisible(`#run-table tr.run-row`),
+		count(`#run-table tr.run-row`, &rows),
+		waitJS(`document.querySelectorAll('#charts .chart[data-metric="rl/reward"] path.series').length == 1`),
+		count(`#charts .chart`, &charts),
+		chromedp.AttributeValue(`#charts .chart[data-metric="rl/reward"] path.series`, "d", &rewardPath, nil),
+		waitJS(`document.querySelectorAll('#charts .chart[data-metric="episode_return"] path.series').length == 1`),
+		shot("curves"),
+
+		chromedp.Click(`#tabs button[data-tab="passk"]`),
+		waitJS(`document.querySelectorAll('#passk-chart path.series').length > 0`),
+		count(`#passk-chart path.series`, &passk),
+		count(`#passk-chart path.series[stroke-dasharray]`, &dashed),
+		shot("passk"),
+
+		chromedp.Click(`#tabs button[data-tab="episodes"]`),
+		selectRun(`#ep-run`, eps),
+		waitJS(`document.querySelectorAll('#ep-list tr.ep-row').length == 3`),
+		count(`#ep-list tr.ep-row`, &epRows),
+		chromedp.Click(`#ep-list tr.ep-row[data-line="0"]`),
+		waitJS(`document.querySelectorAll('#ep-detail .segment').length == 4`),
+		count(`#ep-detail .segment`, &segs),
+		count(`#ep-detail .segment[data-role="policy"] .tok`, &toks),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll('#ep-detail .segment[data-role="policy"] .tok')).filter((s) => s.style.background !== '').length`, &coloured),
+		chromedp.Text(`#ep-detail .segment[data-role="policy"] .seg-text`, &policyText),
+		chromedp.Text(`#ep-detail .verdicts`, &verdicts),
+		shot("episodes"),
+
+		chromedp.Click(`#tabs button[data-tab="control"]`),
+		selectRun(`#ctl-run`, ctl),
+		chromedp.Click(`#ctl-play`),
+		waitJS(`+(document.querySelector('#ctl-anim') || {getAttribute: () => 0}).getAttribute('data-frame') >= 20`),
+		chromedp.AttributeValue(`#ctl-anim`, "data-frame", &frame, nil),
+		chromedp.Text(`#ctl-info`, &info),
+		shot("control-cartpole"),
+		selectRun(`#ctl-run`, drv),
+		chromedp.Click(`#ctl-play`),
+		waitJS(`(document.querySelector('#ctl-anim') || {getAttribute: () => ''}).getAttribute('data-env') == 'Driving-v0' && document.querySelectorAll('#ctl-anim circle').length > 0`),
+		chromedp.Sleep(300*time.Millisecond),
+		shot("control-driving"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != 8 {
+		t.Errorf("run list shows %d rows, want 8", rows)
+	}
+	if charts < 10 || strings.Count(rewardPath, "L") < 5 {
+		t.Errorf("%d charts; rl/reward path %q", charts, rewardPath)
+	}
+	if passk != 2 || dashed != 1 {
+		t.Errorf("pass@k: %d curves (%d dashed), want base dashed and final solid", passk, dashed)
+	}
+	if epRows != 3 || segs != 4 || toks != 2 || coloured != 2 || policyText != "46" || !strings.Contains(verdicts, "verifier: reward 1 — equal") {
+		t.Errorf("episode browser: %d rows, %d segments, %d tokens (%d coloured), policy %q, verdicts %q", epRows, segs, toks, coloured, policyText, verdicts)
+	}
+	if !strings.Contains(info, "CartPole-v1") || frame == "" {
+		t.Errorf("rollout: frame %q info %q", frame, info)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(jsErrors) > 0 {
+		t.Errorf("JavaScript exceptions: %q", jsErrors)
+	}
+}
