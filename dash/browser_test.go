@@ -100,7 +100,7 @@ func TestBrowser(t *testing.T) {
 	}
 	// waitJS polls a JavaScript condition.
 	waitJS := func(cond string) chromedp.Action {
-			return chromedp.ActionFunc(func(ctx context.Context) error {
+		return chromedp.ActionFunc(func(ctx context.Context) error {
 			err := chromedp.Poll(cond, nil, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)).Do(ctx)
 			if err != nil {
 				var body string
