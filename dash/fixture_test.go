@@ -11,6 +11,7 @@ import (
 
 	"github.com/autodidact-rl/autodidact/control"
 	"github.com/autodidact-rl/autodidact/run"
+	"github.com/autodidact-rl/autodidact/tokenizer"
 )
 
 // fixtureRoot is a parent directory built once by TestMain from real tiny
@@ -31,12 +32,13 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	if err := buildFixture(dir); err != nil {
+	root := filepath.Join(dir, "runs") // a stable root name for the IDs in screenshots
+	if err := buildFixture(root); err != nil {
 		fmt.Fprintln(os.Stderr, "fixture:", err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	fixtureRoot = dir
+	fixtureRoot = root
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -77,7 +79,11 @@ func buildFixture(root string) error {
 			return err
 		}
 	}
-	if err := os.WriteFile(filepath.Join(ep, "samples.jsonl"), []byte(episodeLines), 0o644); err != nil {
+	lines, err := episodeLines(filepath.Join(ep, "tokenizer.json"))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(ep, "samples.jsonl"), lines, 0o644); err != nil {
 		return err
 	}
 	for _, cell := range []string{"a", "b"} {
@@ -112,10 +118,45 @@ func buildFixture(root string) error {
 	return os.Chtimes(filepath.Join(root, "dead", "metrics.jsonl"), old, old)
 }
 
-// episodeLines are samples.jsonl lines: two in the episode format (ids
-// are the character tokenizer's: specials <pad> <bos> <eos> take 0-2,
-// then "0123456789..." so digit d is id 3+d) and one in the old format.
-const episodeLines = `{"gstep":1012,"step":12,"episode":3,"group":0,"env":"two_turn","reward":1,"correct":true,"advantage":0.71,"segments":[{"role":"prompt","trainable":false,"text":"12+34\n","ids":[4,5]},{"role":"policy","trainable":true,"text":"46","ids":[7,9],"logprobs":[-0.1,-2.3],"advantages":[0.71,0.71],"entropies":[0.2,1.5]},{"role":"observation","trainable":false,"text":"Check your answer.\n","ids":[]},{"role":"tool","source":"calc","trainable":false,"text":"<result>56</result>"}],"verdicts":[{"judge":"verifier","reward":1,"reason":"equal"}]}
-{"gstep":1013,"step":13,"episode":0,"group":1,"env":"two_turn","reward":0,"correct":false,"advantage":-0.5,"segments":[{"role":"proposer","trainable":true,"text":"7","ids":[10],"logprobs":[-0.7],"advantages":[-0.5]},{"role":"judge","source":"critic","trainable":false,"text":"wrong"}],"verdicts":[{"judge":"critic","reward":0,"reason":"mismatch"}]}
-{"gstep":5,"prompt":"1+1\n","completion":"2\n#### 2","reward":1,"correct":true,"advantage":0.5}
-`
+// episodeLines returns samples.jsonl lines: two in the episode format,
+// with ids from the run's tokenizer, and one in the old format.
+func episodeLines(tokPath string) ([]byte, error) {
+	tok, err := tokenizer.LoadChar(tokPath)
+	if err != nil {
+		return nil, err
+	}
+	ids := func(s string) []int32 {
+		v, err := tok.Encode(s)
+		if err != nil {
+			panic(err) // the texts below are in the default alphabet
+		}
+		return v
+	}
+	type seg = map[string]any
+	eps := []map[string]any{
+		{"gstep": 1012, "step": 12, "episode": 3, "group": 0, "env": "two_turn", "reward": 1, "correct": true, "advantage": 0.71,
+			"segments": []seg{
+				{"role": "prompt", "trainable": false, "text": "12+34\n", "ids": ids("12+34\n")},
+				{"role": "policy", "trainable": true, "text": "46", "ids": ids("46"), "logprobs": []float64{-0.1, -2.3}, "advantages": []float64{0.71, 0.71}, "entropies": []float64{0.2, 1.5}},
+				{"role": "observation", "trainable": false, "text": "Check your answer.\n", "ids": ids("Check your answer.\n")},
+				{"role": "tool", "source": "calc", "trainable": false, "text": "<result>56</result>"},
+			},
+			"verdicts": []seg{{"judge": "verifier", "reward": 1, "reason": "equal"}}},
+		{"gstep": 1013, "step": 13, "episode": 0, "group": 1, "env": "two_turn", "reward": 0, "correct": false, "advantage": -0.5,
+			"segments": []seg{
+				{"role": "proposer", "trainable": true, "text": "7", "ids": ids("7"), "logprobs": []float64{-0.7}, "advantages": []float64{-0.5}},
+				{"role": "judge", "source": "critic", "trainable": false, "text": "wrong"},
+			},
+			"verdicts": []seg{{"judge": "critic", "reward": 0, "reason": "mismatch"}}},
+		{"gstep": 5, "prompt": "1+1\n", "completion": "2\n#### 2", "reward": 1, "correct": true, "advantage": 0.5},
+	}
+	var out []byte
+	for _, e := range eps {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(append(out, b...), '\n')
+	}
+	return out, nil
+}
