@@ -30,31 +30,24 @@ func chromium() string {
 	return ""
 }
 
-// TestBrowser drives headless Chromium over the fixture runs: the run list
-// loads, curves and pass@k charts render, the episode browser opens an
-// episode with coloured tokens, and a control rollout animates. Set
-// DASH_SCREENSHOTS=docs/dash (relative to the repository root) to write
-// one PNG per view there.
-func TestBrowser(t *testing.T) {
+// browser starts headless Chromium for a test (skipping it when Chromium
+// is absent) and returns its context and the JavaScript exceptions seen.
+func browser(t *testing.T) (context.Context, func() []string) {
 	exe := chromium()
 	if exe == "" {
 		t.Skip("chromium not installed")
 	}
-	srv := httptest.NewServer(New([]string{fixtureRoot}))
-	defer srv.Close()
-
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1000),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
+	t.Cleanup(cancelAlloc)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	defer cancelCtx()
+	t.Cleanup(cancelCtx)
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-
+	t.Cleanup(cancel)
 	var mu sync.Mutex
 	var jsErrors []string
 	chromedp.ListenTarget(ctx, func(ev any) {
@@ -68,54 +61,69 @@ func TestBrowser(t *testing.T) {
 			mu.Unlock()
 		}
 	})
+	return ctx, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), jsErrors...)
+	}
+}
 
-	shotDir := os.Getenv("DASH_SCREENSHOTS")
-	if shotDir != "" && !filepath.IsAbs(shotDir) {
-		shotDir = filepath.Join("..", shotDir) // tests run in dash/
-	}
-	shot := func(name string) chromedp.Action {
-		return chromedp.ActionFunc(func(ctx context.Context) error {
-			var buf []byte
-			if err := chromedp.CaptureScreenshot(&buf).Do(ctx); err != nil {
-				return err
-			}
-			img, err := png.Decode(bytes.NewReader(buf))
-			if err != nil {
-				return fmt.Errorf("screenshot %s: %w", name, err)
-			}
-			if b := img.Bounds(); b.Dx() < 1000 || b.Dy() < 800 {
-				return fmt.Errorf("screenshot %s is %v", name, b)
-			}
-			if shotDir == "" {
-				return nil
-			}
-			if err := os.MkdirAll(shotDir, 0o755); err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shotDir, name+".png"), buf, 0o644)
-		})
-	}
-	count := func(sel string, n *int) chromedp.Action {
-		return chromedp.Evaluate(fmt.Sprintf(`document.querySelectorAll(%q).length`, sel), n)
-	}
-	// waitJS polls a JavaScript condition.
-	waitJS := func(cond string) chromedp.Action {
-		return chromedp.ActionFunc(func(ctx context.Context) error {
-			err := chromedp.Poll(cond, nil, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)).Do(ctx)
-			if err != nil {
-				var body string
-				chromedp.Evaluate(`Array.from(document.querySelectorAll('#charts .chart')).map((c) => c.dataset.metric + ':' + c.querySelectorAll('path.series').length).join(' ') + ' selected rows: ' + document.querySelectorAll('#run-table input:checked').length + ' ' + location.href`, &body).Do(ctx)
-				mu.Lock()
-				defer mu.Unlock()
-				return fmt.Errorf("waiting for %s: %w; page: %s; JavaScript exceptions: %q", cond, err, body, jsErrors)
-			}
+// shot captures the viewport as PNG, checks it decodes at the window's
+// size and, when dir is not empty, writes it there as name.png.
+func shot(dir, name string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		var buf []byte
+		if err := chromedp.CaptureScreenshot(&buf).Do(ctx); err != nil {
+			return err
+		}
+		img, err := png.Decode(bytes.NewReader(buf))
+		if err != nil {
+			return fmt.Errorf("screenshot %s: %w", name, err)
+		}
+		if b := img.Bounds(); b.Dx() < 1000 || b.Dy() < 800 {
+			return fmt.Errorf("screenshot %s is %v", name, b)
+		}
+		if dir == "" {
 			return nil
-		})
-	}
-	selectRun := func(sel, id string) chromedp.Action {
-		return chromedp.Evaluate(fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event('change')); return s.value; })()`, sel, id), nil)
-	}
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
+	})
+}
 
+func count(sel string, n *int) chromedp.Action {
+	return chromedp.Evaluate(fmt.Sprintf(`document.querySelectorAll(%q).length`, sel), n)
+}
+
+// waitJS polls a JavaScript condition; on timeout the error lists the
+// charts on the page and the exceptions seen.
+func waitJS(cond string, jsErrors func() []string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		err := chromedp.Poll(cond, nil, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)).Do(ctx)
+		if err != nil {
+			var page string
+			chromedp.Evaluate(`Array.from(document.querySelectorAll('#charts .chart')).map((c) => c.dataset.metric + ':' + c.querySelectorAll('path.series').length).join(' ') + ' ' + location.href`, &page).Do(ctx)
+			return fmt.Errorf("waiting for %s: %w; charts: %s; JavaScript exceptions: %q", cond, err, page, jsErrors())
+		}
+		return nil
+	})
+}
+
+func selectRun(sel, id string) chromedp.Action {
+	return chromedp.Evaluate(fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event('change')); return s.value; })()`, sel, id), nil)
+}
+
+// TestBrowser drives headless Chromium over the fixture runs: the run list
+// loads, curves and pass@k charts render, the episode browser opens an
+// episode with coloured tokens, and control rollouts animate, with no
+// JavaScript exception.
+func TestBrowser(t *testing.T) {
+	ctx, jsErrors := browser(t)
+	srv := httptest.NewServer(New([]string{fixtureRoot}))
+	defer srv.Close()
+	wait := func(cond string) chromedp.Action { return waitJS(cond, jsErrors) }
 	lm, ctl, eps, drv := id("lm-grpo"), id("ctl-ppo"), id("episodes"), id("ctl-drv")
 	var rows, charts, passk, dashed, epRows, segs, toks, coloured int
 	var rewardPath, verdicts, policyText, frame, info string
@@ -123,43 +131,43 @@ func TestBrowser(t *testing.T) {
 		chromedp.Navigate(srv.URL+"/#runs="+url.QueryEscape(lm+","+ctl)),
 		chromedp.WaitVisible(`#run-table tr.run-row`),
 		count(`#run-table tr.run-row`, &rows),
-		waitJS(`document.querySelectorAll('#charts .chart[data-metric="rl/reward"] path.series').length == 1`),
+		wait(`document.querySelectorAll('#charts .chart[data-metric="rl/reward"] path.series').length == 1`),
 		count(`#charts .chart`, &charts),
 		chromedp.AttributeValue(`#charts .chart[data-metric="rl/reward"] path.series`, "d", &rewardPath, nil),
-		waitJS(`document.querySelectorAll('#charts .chart[data-metric="episode_return"] path.series').length == 1`),
-		shot("curves"),
+		wait(`document.querySelectorAll('#charts .chart[data-metric="episode_return"] path.series').length == 1`),
+		shot("", "curves"),
 
 		chromedp.Click(`#tabs button[data-tab="passk"]`),
-		waitJS(`document.querySelectorAll('#passk-chart path.series').length > 0`),
+		wait(`document.querySelectorAll('#passk-chart path.series').length > 0`),
 		count(`#passk-chart path.series`, &passk),
 		count(`#passk-chart path.series[stroke-dasharray]`, &dashed),
-		shot("passk"),
+		shot("", "passk"),
 
 		chromedp.Click(`#tabs button[data-tab="episodes"]`),
 		selectRun(`#ep-run`, eps),
-		waitJS(`document.querySelectorAll('#ep-list tr.ep-row').length == 3`),
+		wait(`document.querySelectorAll('#ep-list tr.ep-row').length == 3`),
 		count(`#ep-list tr.ep-row`, &epRows),
 		chromedp.Click(`#ep-list tr.ep-row[data-line="0"]`),
-		waitJS(`document.querySelectorAll('#ep-detail .segment').length == 4`),
+		wait(`document.querySelectorAll('#ep-detail .segment').length == 4`),
 		count(`#ep-detail .segment`, &segs),
 		count(`#ep-detail .segment[data-role="policy"] .tok`, &toks),
 		chromedp.Evaluate(`Array.from(document.querySelectorAll('#ep-detail .segment[data-role="policy"] .tok')).filter((s) => s.style.background !== '').length`, &coloured),
 		chromedp.Text(`#ep-detail .segment[data-role="policy"] .seg-text`, &policyText),
 		chromedp.Text(`#ep-detail .verdicts`, &verdicts),
-		shot("episodes"),
+		shot("", "episodes"),
 
 		chromedp.Click(`#tabs button[data-tab="control"]`),
 		selectRun(`#ctl-run`, ctl),
 		chromedp.Click(`#ctl-play`),
-		waitJS(`+(document.querySelector('#ctl-anim') || {getAttribute: () => 0}).getAttribute('data-frame') >= 20`),
+		wait(`+(document.querySelector('#ctl-anim') || {getAttribute: () => 0}).getAttribute('data-frame') >= 20`),
 		chromedp.AttributeValue(`#ctl-anim`, "data-frame", &frame, nil),
 		chromedp.Text(`#ctl-info`, &info),
-		shot("control-cartpole"),
+		shot("", "control-cartpole"),
 		selectRun(`#ctl-run`, drv),
 		chromedp.Click(`#ctl-play`),
-		waitJS(`(document.querySelector('#ctl-anim') || {getAttribute: () => ''}).getAttribute('data-env') == 'Driving-v0' && document.querySelectorAll('#ctl-anim circle').length > 0`),
+		wait(`(document.querySelector('#ctl-anim') || {getAttribute: () => ''}).getAttribute('data-env') == 'Driving-v0' && document.querySelectorAll('#ctl-anim circle').length > 0`),
 		chromedp.Sleep(300*time.Millisecond),
-		shot("control-driving"),
+		shot("", "control-driving"),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -179,9 +187,65 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(info, "CartPole-v1") || frame == "" {
 		t.Errorf("rollout: frame %q info %q", frame, info)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(jsErrors) > 0 {
-		t.Errorf("JavaScript exceptions: %q", jsErrors)
+	if errs := jsErrors(); len(errs) > 0 {
+		t.Errorf("JavaScript exceptions: %q", errs)
+	}
+}
+
+// TestScreenshots writes the documentation's screenshots (docs/dash/*.png)
+// when DASH_SCREENSHOTS names the output directory: the runs under
+// DASH_SCREENSHOT_RUNS (real runs; default: none) beside the fixture's
+// episode-format samples and driving run.
+//
+//	DASH_SCREENSHOTS=$PWD/docs/dash DASH_SCREENSHOT_RUNS=/tmp/dashreal go test -run TestScreenshots ./dash/
+func TestScreenshots(t *testing.T) {
+	dir := os.Getenv("DASH_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("DASH_SCREENSHOTS not set")
+	}
+	ctx, jsErrors := browser(t)
+	var roots []string
+	if r := os.Getenv("DASH_SCREENSHOT_RUNS"); r != "" {
+		roots = append(roots, r)
+	}
+	roots = append(roots, filepath.Join(fixtureRoot, "episodes"), filepath.Join(fixtureRoot, "ctl-drv"))
+	h := New(roots)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	var lm, ctl []string
+	for _, r := range h.Runs() {
+		if r.Kind == KindLM && r.Summary != nil {
+			lm = append(lm, r.ID)
+		}
+		if r.Kind == KindControl && r.HasPolicy && !strings.HasSuffix(r.ID, "ctl-drv") {
+			ctl = append(ctl, r.ID)
+		}
+	}
+	sel := append(lm, ctl...)
+	wait := func(cond string) chromedp.Action { return waitJS(cond, jsErrors) }
+	actions := []chromedp.Action{
+		chromedp.Navigate(srv.URL + "/#runs=" + url.QueryEscape(strings.Join(sel, ","))),
+		wait(`document.querySelectorAll('#charts .chart path.series').length > 0`),
+		chromedp.Sleep(500 * time.Millisecond),
+		shot(dir, "curves"),
+		chromedp.Click(`#tabs button[data-tab="passk"]`),
+		chromedp.Sleep(300 * time.Millisecond),
+		shot(dir, "passk"),
+		chromedp.Click(`#tabs button[data-tab="episodes"]`),
+		selectRun(`#ep-run`, "episodes"),
+		wait(`document.querySelectorAll('#ep-list tr.ep-row').length > 0`),
+		chromedp.Click(`#ep-list tr.ep-row[data-line="0"]`),
+		wait(`document.querySelectorAll('#ep-detail .segment').length > 0`),
+		shot(dir, "episodes"),
+		chromedp.Click(`#tabs button[data-tab="control"]`),
+	}
+	if len(ctl) > 0 {
+		actions = append(actions, selectRun(`#ctl-run`, ctl[0]), chromedp.Click(`#ctl-play`),
+			wait(`+(document.querySelector('#ctl-anim') || {getAttribute: () => 0}).getAttribute('data-frame') >= 60`), shot(dir, "control-cartpole"))
+	}
+	actions = append(actions, selectRun(`#ctl-run`, "ctl-drv"), chromedp.Click(`#ctl-play`),
+		wait(`+(document.querySelector('#ctl-anim[data-env="Driving-v0"]') || {getAttribute: () => 0}).getAttribute('data-frame') >= 8`), shot(dir, "control-driving"))
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		t.Fatal(err)
 	}
 }

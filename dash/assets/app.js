@@ -175,7 +175,7 @@ function renderPassK() {
       pts: e.pass_curve.map((v, k) => [k + 1, v]) }));
   }
   if (!series.length) { box.append(el('p', { class: 'note' }, 'No evaluations with pass@k curves in the ticked runs.')); return; }
-  box.append(lineChart(series, { width: 640, height: 360, logX: true, xLabel: 'k (log)', yMin: 0 }));
+  box.append(lineChart(series, { width: 640, height: 360, logX: true, xLabel: 'k (log)', yMin: 0, yMax: 1 }));
   const leg = el('div', { class: 'legend' });
   for (const s of series) { const sp = el('span'); sp.append(el('span', { class: 'swatch', style: 'background:' + s.color }), document.createTextNode(s.name + (s.dash ? ' (dashed)' : ''))); leg.append(sp); }
   box.append(leg);
