@@ -1,8 +1,11 @@
 package dash
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 
+	"github.com/autodidact-rl/autodidact/checkpoint"
 	"github.com/autodidact-rl/autodidact/control"
 	"github.com/autodidact-rl/autodidact/control/env"
 )
@@ -24,8 +27,70 @@ type Rollout struct {
 // shorter).
 const maxRolloutSteps = 1000
 
+// maxPolicyBytes bounds the policy file the dashboard loads.
+const maxPolicyBytes = 256 << 20
+
+// checkPolicy validates a policy file's layer sizes against its tensors
+// and its environment before control.LoadPolicy allocates them, so a
+// damaged or foreign file gives an error, not an exhausted memory or an
+// index panic.
+func checkPolicy(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if st.Size() > maxPolicyBytes {
+		return fmt.Errorf("%s: %d bytes, more than a control policy (limit %d)", path, st.Size(), maxPolicyBytes)
+	}
+	ts, meta, err := checkpoint.ReadSafetensors(path)
+	if err != nil {
+		return err
+	}
+	var sizes []int
+	if err := json.Unmarshal([]byte(meta["sizes"]), &sizes); err != nil || len(sizes) < 2 {
+		return fmt.Errorf("%s: metadata sizes %q: want a JSON list of at least two layer sizes", path, meta["sizes"])
+	}
+	total := 0
+	for _, t := range ts {
+		total += len(t.Data)
+	}
+	need := 0
+	for i, n := range sizes {
+		if n < 1 || n > total {
+			return fmt.Errorf("%s: metadata sizes[%d] = %d is outside [1, %d]", path, i, n, total)
+		}
+		if i > 0 {
+			need += sizes[i-1]*n + n
+		}
+	}
+	if need > total {
+		return fmt.Errorf("%s: layer sizes %v need %d weights, the file holds %d", path, sizes, need, total)
+	}
+	e, err := env.Make(meta["env"])
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	obs, act := e.ObservationSpace(), e.ActionSpace()
+	out := act.Discrete
+	if out == 0 {
+		out = act.Dim
+	}
+	if sizes[0] != obs.Dim || (sizes[len(sizes)-1] != out && sizes[len(sizes)-1] != 2*out) {
+		return fmt.Errorf("%s: layer sizes %v do not fit %s (%d observations, %d action outputs)", path, sizes, meta["env"], obs.Dim, out)
+	}
+	return nil
+}
+
 // rollout loads policy.safetensors and plays one greedy episode.
-func rollout(policyPath string, seed uint64) (*Rollout, error) {
+func rollout(policyPath string, seed uint64) (ro *Rollout, err error) {
+	if err := checkPolicy(policyPath); err != nil {
+		return nil, err
+	}
+	defer func() { // last line of defence: a policy file never takes the server down
+		if p := recover(); p != nil {
+			ro, err = nil, fmt.Errorf("%s: rollout failed: %v", policyPath, p)
+		}
+	}()
 	pol, envName, err := control.LoadPolicy(policyPath)
 	if err != nil {
 		return nil, err
@@ -35,7 +100,7 @@ func rollout(policyPath string, seed uint64) (*Rollout, error) {
 		return nil, fmt.Errorf("%s: %w", policyPath, err)
 	}
 	drv, _ := unwrap(e).(*env.Driving)
-	ro := &Rollout{Env: envName, Seed: seed}
+	ro = &Rollout{Env: envName, Seed: seed}
 	obs := e.Reset(seed)
 	for step := 0; step < maxRolloutSteps; step++ {
 		ro.Obs = append(ro.Obs, obs)

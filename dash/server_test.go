@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autodidact-rl/autodidact/checkpoint"
 	"github.com/autodidact-rl/autodidact/control"
 	"github.com/autodidact-rl/autodidact/tokenizer"
 )
@@ -376,4 +377,33 @@ func mustTok(t *testing.T) *tokenizer.Char {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestBadPolicy: damaged or foreign policy files give errors naming the
+// problem, never a panic or a huge allocation.
+func TestBadPolicy(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, n int, meta map[string]string) string {
+		p := filepath.Join(dir, name)
+		if err := checkpoint.WriteSafetensors(p, []checkpoint.Tensor{{Name: "actor.w0", Shape: []int{n}, Data: make([]float32, n)}}, meta); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	garbage := filepath.Join(dir, "garbage.safetensors")
+	os.WriteFile(garbage, []byte("not a safetensors file at all"), 0o644)
+	cases := []struct{ path, want string }{
+		{garbage, "garbage.safetensors"},
+		{write("huge.safetensors", 8, map[string]string{"env": "CartPole-v1", "sizes": "[1000000000, 2]", "activation": "tanh"}), "outside"},
+		{write("short.safetensors", 8, map[string]string{"env": "CartPole-v1", "sizes": "[4, 2]", "activation": "tanh"}), "need 10 weights"},
+		{write("foreign.safetensors", 32, map[string]string{"env": "CartPole-v1", "sizes": "[15, 2]", "activation": "tanh"}), "do not fit CartPole-v1"},
+		{write("env.safetensors", 32, map[string]string{"env": "Nope-v0", "sizes": "[15, 2]", "activation": "tanh"}), "unknown environment"},
+		{write("nosizes.safetensors", 32, map[string]string{"env": "CartPole-v1"}), "metadata sizes"},
+	}
+	for _, c := range cases {
+		_, err := rollout(c.path, 0)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error containing %q", filepath.Base(c.path), err, c.want)
+		}
+	}
 }
