@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"sync"
 )
 
@@ -149,14 +148,4 @@ func thin(pts []Point, n int) []Point {
 		out = append(out, pts[len(pts)-1])
 	}
 	return out
-}
-
-// seriesNames returns the curve names sorted.
-func (m *Metrics) seriesNames() []string {
-	var names []string
-	for k := range m.Series {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }
