@@ -252,7 +252,7 @@ function renderEpisode(ep) {
 
 // ---- control rollouts ----
 const RENDER = {
-  'CartPole-v1': { box: [-2.6, -0.3, 5.2, 1.8], draw(g, o) {
+  'CartPole-v1': { box: [-2.6, -1.2, 5.2, 1.5], draw(g, o) {
     const x = o[0], th = o[2];
     return `<line x1="-2.4" y1="0" x2="2.4" y2="0" stroke="#555" stroke-width="0.02"/>` +
       `<rect x="${x - 0.25}" y="-0.08" width="0.5" height="0.16" fill="#1f77b4"/>` +
