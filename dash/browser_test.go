@@ -37,10 +37,25 @@ func browser(t *testing.T) (context.Context, func() []string) {
 	if exe == "" {
 		t.Skip("chromium not installed")
 	}
+	// A fresh profile; removed by hand after Chromium exits, ignoring
+	// errors: its helper processes may still write there for a moment,
+	// which makes t.TempDir's strict cleanup fail the test.
+	profile, err := os.MkdirTemp("", "dash-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 20 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1000),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(profile), chromedp.WindowSize(1400, 1000),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
@@ -111,6 +126,21 @@ func waitJS(cond string, jsErrors func() []string) chromedp.Action {
 	})
 }
 
+// click, attr and text act in one JavaScript call each: the page re-renders
+// on every 3 s poll, so a node found by one protocol call may be gone by
+// the next ("Could not find node with given id").
+func click(sel string) chromedp.Action {
+	return chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q).click()`, sel), nil)
+}
+
+func attr(sel, name string, v *string) chromedp.Action {
+	return chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q).getAttribute(%q) || ''`, sel, name), v)
+}
+
+func text(sel string, v *string) chromedp.Action {
+	return chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q).innerText`, sel), v)
+}
+
 func selectRun(sel, id string) chromedp.Action {
 	return chromedp.Evaluate(fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event('change')); return s.value; })()`, sel, id), nil)
 }
@@ -129,42 +159,42 @@ func TestBrowser(t *testing.T) {
 	var rewardPath, verdicts, policyText, frame, info string
 	err := chromedp.Run(ctx,
 		chromedp.Navigate(srv.URL+"/#runs="+url.QueryEscape(lm+","+ctl)),
-		chromedp.WaitVisible(`#run-table tr.run-row`),
+		wait(`document.querySelectorAll('#run-table tr.run-row').length > 0`),
 		count(`#run-table tr.run-row`, &rows),
 		wait(`document.querySelectorAll('#charts .chart[data-metric="rl/reward"] path.series').length == 1`),
 		count(`#charts .chart`, &charts),
-		chromedp.AttributeValue(`#charts .chart[data-metric="rl/reward"] path.series`, "d", &rewardPath, nil),
+		attr(`#charts .chart[data-metric="rl/reward"] path.series`, "d", &rewardPath),
 		wait(`document.querySelectorAll('#charts .chart[data-metric="episode_return"] path.series').length == 1`),
 		shot("", "curves"),
 
-		chromedp.Click(`#tabs button[data-tab="passk"]`),
+		click(`#tabs button[data-tab="passk"]`),
 		wait(`document.querySelectorAll('#passk-chart path.series').length > 0`),
 		count(`#passk-chart path.series`, &passk),
 		count(`#passk-chart path.series[stroke-dasharray]`, &dashed),
 		shot("", "passk"),
 
-		chromedp.Click(`#tabs button[data-tab="episodes"]`),
+		click(`#tabs button[data-tab="episodes"]`),
 		selectRun(`#ep-run`, eps),
 		wait(`document.querySelectorAll('#ep-list tr.ep-row').length == 3`),
 		count(`#ep-list tr.ep-row`, &epRows),
-		chromedp.Click(`#ep-list tr.ep-row[data-line="0"]`),
+		click(`#ep-list tr.ep-row[data-line="0"]`),
 		wait(`document.querySelectorAll('#ep-detail .segment').length == 4`),
 		count(`#ep-detail .segment`, &segs),
 		count(`#ep-detail .segment[data-role="policy"] .tok`, &toks),
 		chromedp.Evaluate(`Array.from(document.querySelectorAll('#ep-detail .segment[data-role="policy"] .tok')).filter((s) => s.style.background !== '').length`, &coloured),
-		chromedp.Text(`#ep-detail .segment[data-role="policy"] .seg-text`, &policyText),
-		chromedp.Text(`#ep-detail .verdicts`, &verdicts),
+		text(`#ep-detail .segment[data-role="policy"] .seg-text`, &policyText),
+		text(`#ep-detail .verdicts`, &verdicts),
 		shot("", "episodes"),
 
-		chromedp.Click(`#tabs button[data-tab="control"]`),
+		click(`#tabs button[data-tab="control"]`),
 		selectRun(`#ctl-run`, ctl),
-		chromedp.Click(`#ctl-play`),
+		click(`#ctl-play`),
 		wait(`+(document.querySelector('#ctl-anim') || {getAttribute: () => 0}).getAttribute('data-frame') >= 20`),
-		chromedp.AttributeValue(`#ctl-anim`, "data-frame", &frame, nil),
-		chromedp.Text(`#ctl-info`, &info),
+		attr(`#ctl-anim`, "data-frame", &frame),
+		text(`#ctl-info`, &info),
 		shot("", "control-cartpole"),
 		selectRun(`#ctl-run`, drv),
-		chromedp.Click(`#ctl-play`),
+		click(`#ctl-play`),
 		wait(`(document.querySelector('#ctl-anim') || {getAttribute: () => ''}).getAttribute('data-env') == 'Driving-v0' && document.querySelectorAll('#ctl-anim circle').length > 0`),
 		chromedp.Sleep(300*time.Millisecond),
 		shot("", "control-driving"),
@@ -228,22 +258,22 @@ func TestScreenshots(t *testing.T) {
 		wait(`document.querySelectorAll('#charts .chart path.series').length > 0`),
 		chromedp.Sleep(500 * time.Millisecond),
 		shot(dir, "curves"),
-		chromedp.Click(`#tabs button[data-tab="passk"]`),
+		click(`#tabs button[data-tab="passk"]`),
 		chromedp.Sleep(300 * time.Millisecond),
 		shot(dir, "passk"),
-		chromedp.Click(`#tabs button[data-tab="episodes"]`),
+		click(`#tabs button[data-tab="episodes"]`),
 		selectRun(`#ep-run`, "episodes"),
 		wait(`document.querySelectorAll('#ep-list tr.ep-row').length > 0`),
-		chromedp.Click(`#ep-list tr.ep-row[data-line="0"]`),
+		click(`#ep-list tr.ep-row[data-line="0"]`),
 		wait(`document.querySelectorAll('#ep-detail .segment').length > 0`),
 		shot(dir, "episodes"),
-		chromedp.Click(`#tabs button[data-tab="control"]`),
+		click(`#tabs button[data-tab="control"]`),
 	}
 	if len(ctl) > 0 {
-		actions = append(actions, selectRun(`#ctl-run`, ctl[0]), chromedp.Click(`#ctl-play`),
+		actions = append(actions, selectRun(`#ctl-run`, ctl[0]), click(`#ctl-play`),
 			wait(`+(document.querySelector('#ctl-anim') || {getAttribute: () => 0}).getAttribute('data-frame') >= 60`), shot(dir, "control-cartpole"))
 	}
-	actions = append(actions, selectRun(`#ctl-run`, "ctl-drv"), chromedp.Click(`#ctl-play`),
+	actions = append(actions, selectRun(`#ctl-run`, "ctl-drv"), click(`#ctl-play`),
 		wait(`+(document.querySelector('#ctl-anim[data-env="Driving-v0"]') || {getAttribute: () => 0}).getAttribute('data-frame') >= 8`), shot(dir, "control-driving"))
 	if err := chromedp.Run(ctx, actions...); err != nil {
 		t.Fatal(err)
