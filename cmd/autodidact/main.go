@@ -33,6 +33,7 @@ var commands = []command{
 	{"compare", "run a grid of recipes × seeds and compare them with intervals (compare --out DIR --seeds 1,2 R1 R2)", runCompare},
 	{"report", "compare finished runs side by side (report DIR...)", runReport},
 	{"show", "print a run's episodes with roles, tokens coloured by log-prob or advantage (show RUN [--step N])", runShow},
+	{"dash", "a local web dashboard of runs: curves, pass@k, episodes, control rollouts (dash [--addr :8080] DIR...)", runDash},
 	{"control", "classic-control environments and offline datasets (control envs | control dataset)", runControl},
 	{"bench", "measure training and sampling speed (bench train | bench sample)", runBench},
 	{"grade", "grade JSON lines {gold, response[, format]}: adds pred and correct", runGrade},
