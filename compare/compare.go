@@ -27,7 +27,7 @@ const (
 )
 
 // Grid is what to run: every recipe with every seed, each with Sets
-// applied (after run.SmokeOverrides when Smoke is set).
+// applied (after the recipe's smoke configuration, Recipe.Smoke, when Smoke is set).
 type Grid struct {
 	Recipes  []string // recipe names or paths; the first is the baseline unless Baseline names another
 	Seeds    []uint64
@@ -109,11 +109,12 @@ func Plan(g Grid) ([]*Cell, error) {
 			if err != nil {
 				return nil, fmt.Errorf("compare: recipe %q: %w", name, err)
 			}
-			var sets []string
 			if g.Smoke {
-				sets = append(sets, run.SmokeOverrides...)
+				if err := r.Smoke(); err != nil {
+					return nil, fmt.Errorf("compare: recipe %q: %w", name, err)
+				}
 			}
-			sets = append(append(sets, g.Sets...), fmt.Sprintf("seed=%d", seed))
+			sets := append(append([]string{}, g.Sets...), fmt.Sprintf("seed=%d", seed))
 			if err := r.Set(sets); err != nil {
 				return nil, fmt.Errorf("compare: recipe %q: %w", name, err)
 			}

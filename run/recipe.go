@@ -196,7 +196,7 @@ func LoadRecipe(nameOrPath string) (*Recipe, error) {
 		if err != nil {
 			return nil, fmt.Errorf("recipe %s: %w", nameOrPath, err)
 		}
-		mergeDoc(doc, over)
+		mergeLayer(doc, over)
 	}
 	r, err := decodeRecipe(doc)
 	if err != nil {
@@ -212,6 +212,28 @@ func parseDoc(data []byte) (map[string]any, error) {
 		return nil, err
 	}
 	return doc, nil
+}
+
+// namedSections are the recipe sections whose params belong to the named
+// thing (a task's or an environment's parameters).
+var namedSections = []string{"task", "env"}
+
+// mergeLayer merges a recipe layer (a recipe file over base, or one
+// override) into dst. A layer that names another task or environment
+// drops the params of the one it replaces, so `task: {name: mul}` over
+// base's `add` does not inherit add's parameters.
+func mergeLayer(dst, src map[string]any) {
+	for _, k := range namedSections {
+		sm, _ := src[k].(map[string]any)
+		dm, _ := dst[k].(map[string]any)
+		if sm == nil || dm == nil {
+			continue
+		}
+		if name, ok := sm["name"]; ok && name != dm["name"] {
+			delete(dm, "params")
+		}
+	}
+	mergeDoc(dst, src)
 }
 
 // mergeDoc merges src into dst: mappings merge key by key, anything else
@@ -303,7 +325,7 @@ func (r *Recipe) Set(overrides []string) error {
 		}
 		next := map[string]any{}
 		mergeDoc(next, doc)
-		mergeDoc(next, map[string]any{parts[0]: nested})
+		mergeLayer(next, map[string]any{parts[0]: nested})
 		nr, err := decodeRecipe(next)
 		if err != nil {
 			return fmt.Errorf("override %q: %w", o, err)

@@ -240,6 +240,20 @@ func TestRecipesLoadAndOverridesAreChecked(t *testing.T) {
 			t.Errorf("override %q must fail", bad)
 		}
 	}
+	// A layer naming another task or environment does not inherit the
+	// replaced one's params; params set in the same or a later layer stay.
+	r, _ = LoadRecipe("tool_calc")
+	if _, ok := r.Task.Params["max_digits"]; ok || r.Task.Params["max_digits_a"] != 3 {
+		t.Errorf("tool_calc task params %v: want mul's own only", r.Task.Params)
+	}
+	r, _ = LoadRecipe("grpo")
+	if err := r.Set([]string{"task.name=chain", "task.params.max_ops=4"}); err != nil || len(r.Task.Params) != 1 {
+		t.Errorf("task.name=chain then task.params.max_ops=4: %v, params %v", err, r.Task.Params)
+	}
+	r, _ = LoadRecipe("two_turn")
+	if err := r.Set([]string{"env.name=single", "env.max_turns=1"}); err != nil || len(r.Env.Params) != 0 {
+		t.Errorf("env.name=single: %v, params %v", err, r.Env.Params)
+	}
 	if _, err := LoadRecipe("nosuchrecipe"); err == nil || !strings.Contains(err.Error(), "grpo") {
 		t.Errorf("unknown recipe: got %v, want the list of recipes", err)
 	}
