@@ -43,6 +43,9 @@ type Cell struct {
 	Dir    string `json:"dir"` // relative to the compare directory
 	Status string `json:"status"`
 	Error  string `json:"error,omitempty"`
+	// PretrainCache is the directory of pretrained models the cell shares
+	// with the grid's other cells (run.Options.PretrainCache; empty: none).
+	PretrainCache string `json:"-"`
 
 	recipe *run.Recipe
 }
@@ -71,7 +74,7 @@ func InProcess(c *Cell, r *run.Recipe, dir string, resume bool, threads int, log
 	if threads > 0 {
 		r.Threads = threads
 	}
-	_, err := run.Run(r, dir, resume, log)
+	_, err := run.RunWith(r, dir, resume, log, run.Options{PretrainCache: c.PretrainCache})
 	return err
 }
 
@@ -81,7 +84,17 @@ type Options struct {
 	Threads  int    // threads per cell (0: the recipe's setting)
 	Run      Runner // default InProcess (only with Parallel 1)
 	Log      io.Writer
+	// SharePretraining lets cells whose pretraining is identical (same
+	// seed, task, model, pretraining, environment and numerics: see
+	// run.Recipe.PretrainKey) share one pretrained model, kept in the
+	// grid's PretrainDir: the first such cell pretrains, the others load
+	// its model. Results are unchanged, bit for bit.
+	SharePretraining bool
 }
+
+// PretrainDir is the directory of a compare directory that holds the
+// pretrained models its cells share (Options.SharePretraining).
+const PretrainDir = "pretrained"
 
 // Plan resolves every cell's recipe, so an unknown recipe, an unknown or
 // ill-typed override or an invalid result fails before any run starts.
@@ -178,6 +191,9 @@ func Execute(g Grid, out string, o Options) (*Result, error) {
 		}()
 	}
 	for _, c := range cells {
+		if o.SharePretraining {
+			c.PretrainCache = filepath.Join(out, PretrainDir)
+		}
 		jobs <- c
 	}
 	close(jobs)

@@ -258,3 +258,43 @@ func TestSmokeGrid(t *testing.T) {
 		t.Errorf("resumed cell differs: %+v vs %+v", after, old)
 	}
 }
+
+// TestSharedPretraining: a grid whose cells share pretraining gives the
+// same figures as one that pretrains every cell, and pretrains once per
+// seed.
+func TestSharedPretraining(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs eight smoke cells")
+	}
+	g := Grid{Recipes: []string{"grpo", "nsr"}, Seeds: []uint64{1, 2}, Smoke: true, Sets: []string{"rl.steps=3"}}
+	plain, shared := t.TempDir(), t.TempDir()
+	a, err := Execute(g, plain, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Execute(g, shared, Options{SharePretraining: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(filepath.Join(shared, PretrainDir))
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("pretrained cache: %d entries (%v), want one per seed", len(entries), err)
+	}
+	if _, err := os.Stat(filepath.Join(plain, PretrainDir)); err == nil {
+		t.Error("a grid without sharing wrote a pretrain cache")
+	}
+	for _, name := range g.Recipes {
+		for _, fig := range FigureNames {
+			if fig == "wall_seconds" {
+				continue
+			}
+			if x, y := a.Figures[name][fig].Mean, b.Figures[name][fig].Mean; x != y {
+				t.Errorf("%s %s: %v pretraining every cell, %v sharing", name, fig, x, y)
+			}
+		}
+	}
+	log, _ := os.ReadFile(filepath.Join(shared, "nsr-seed2.log"))
+	if !strings.Contains(string(log), "loaded from the cache") {
+		t.Errorf("nsr-seed2 did not load the shared model:\n%s", log)
+	}
+}

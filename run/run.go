@@ -69,15 +69,21 @@ type runner struct {
 	methods    []method        // the recipe's method plug-ins
 	newEnv     episode.Factory // the environment of each episode
 	judge      episode.Judge   // a model judge replacing environment rewards (nil: the verifier's)
+	opts       Options
 }
 
 // Run executes (or, with resume, continues) the recipe in dir and returns
 // the summary. log receives progress lines.
 func Run(r *Recipe, dir string, resume bool, log io.Writer) (*Summary, error) {
+	return RunWith(r, dir, resume, log, Options{})
+}
+
+// RunWith is Run with execution options that leave the results unchanged.
+func RunWith(r *Recipe, dir string, resume bool, log io.Writer, o Options) (*Summary, error) {
 	if r.Threads > 0 {
 		tensor.SetThreads(r.Threads)
 	}
-	ru := &runner{r: r, dir: dir, log: log, start: time.Now(), tty: IsTerminal(log)}
+	ru := &runner{r: r, dir: dir, log: log, start: time.Now(), tty: IsTerminal(log), opts: o}
 	if err := ru.setup(resume); err != nil {
 		return nil, err
 	}
@@ -152,6 +158,10 @@ func (ru *runner) sftEnd() int      { return ru.r.Pretrain.Steps + ru.r.SFT.Step
 func (ru *runner) rlEnd() int       { return ru.sftEnd() + ru.r.RL.Steps }
 
 func (ru *runner) stages() error {
+	cached, err := ru.loadPretrained()
+	if err != nil {
+		return err
+	}
 	if ru.prog.GStep < ru.pretrainEnd() {
 		if err := ru.lmStage("pretrain", ru.r.Pretrain, 0); err != nil {
 			return err
@@ -159,6 +169,11 @@ func (ru *runner) stages() error {
 	}
 	if ru.prog.GStep < ru.sftEnd() {
 		if err := ru.lmStage("sft", ru.r.SFT, ru.pretrainEnd()); err != nil {
+			return err
+		}
+	}
+	if !cached && ru.prog.Base == nil {
+		if err := ru.storePretrained(); err != nil {
 			return err
 		}
 	}

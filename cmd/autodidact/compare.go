@@ -27,6 +27,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	baseline := fs.String("baseline", "", "recipe the paired differences are taken against (default: the first)")
 	parallel := fs.Int("parallel", 1, "cells run at once, each in its own process")
 	threads := fs.Int("threads", 0, "threads per cell (default: the cores split evenly between parallel cells)")
+	share := fs.Bool("share-pretraining", true, "cells with identical pretraining share one pretrained model (results unchanged, bit for bit)")
 	// Accept recipes before, between and after the flags.
 	var recipes []string
 	for len(args) > 0 {
@@ -46,7 +47,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	g := compare.Grid{Recipes: recipes, Seeds: seeds, Sets: sets, Smoke: *smoke, Baseline: *baseline}
-	o := compare.Options{Parallel: *parallel, Threads: *threads, Log: stdout}
+	o := compare.Options{Parallel: *parallel, Threads: *threads, Log: stdout, SharePretraining: *share}
 	if *parallel > 1 {
 		if o.Threads == 0 {
 			o.Threads = max(1, cores()/(*parallel))
@@ -114,6 +115,9 @@ func subprocess(exe string, g compare.Grid) compare.Runner {
 			if threads > 0 {
 				args = append(args, "--set", fmt.Sprintf("threads=%d", threads))
 			}
+		}
+		if c.PretrainCache != "" {
+			args = append(args, "--pretrain-cache", c.PretrainCache)
 		}
 		cmd := exec.Command(exe, args...)
 		cmd.Stdout, cmd.Stderr = log, log

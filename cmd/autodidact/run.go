@@ -30,6 +30,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	resume := fs.String("resume", "", "continue the run in this directory")
 	seed := fs.Int64("seed", -1, "shorthand for --set seed=N")
 	smoke := fs.Bool("smoke", false, "run a tiny configuration of the recipe (seconds) to check its whole path")
+	cache := fs.String("pretrain-cache", "", "share pretrained models through this directory (runs with identical pretraining load it instead of pretraining)")
 	// Accept the recipe name before or after the flags.
 	var recipe string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -55,7 +56,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		_, err = run.Run(r, *resume, true, stdout)
+		_, err = run.RunWith(r, *resume, true, stdout, run.Options{PretrainCache: *cache})
 		return err
 	}
 	if recipe == "" {
@@ -80,7 +81,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if dir == "" {
 		dir = filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+r.Name)
 	}
-	_, err = run.Run(r, dir, false, stdout)
+	_, err = run.RunWith(r, dir, false, stdout, run.Options{PretrainCache: *cache})
 	return err
 }
 
