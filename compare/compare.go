@@ -284,13 +284,42 @@ type Curves struct {
 var FigureNames = []string{"final_pass@1", "base_pass@1", "delta_pass@1", "final_pass@k", "base_pass@k",
 	"final_maj@k", "base_maj@k", "final_mean_len", "base_mean_len", "final_entropy", "wall_seconds"}
 
-// figures extracts the named figures of a summary.
+// figures extracts the named figures of a summary, and its environment's
+// and methods' extra figures (summary.json's "extra": e.g.
+// final_t2_accuracy, final_tool_calls) under their own names.
 func figures(s *run.Summary) map[string]float64 {
-	return map[string]float64{
+	f := map[string]float64{
 		"final_pass@1": s.FinalPass1, "base_pass@1": s.BasePass1, "delta_pass@1": s.FinalPass1 - s.BasePass1,
 		"final_pass@k": s.FinalPassK, "base_pass@k": s.BasePassK, "final_maj@k": s.FinalMajK, "base_maj@k": s.BaseMajK,
 		"final_mean_len": s.FinalLen, "base_mean_len": s.BaseLen, "final_entropy": s.FinalEntropy, "wall_seconds": s.WallSeconds,
 	}
+	for k, v := range s.Extra {
+		if _, ok := f[k]; !ok {
+			f[k] = v
+		}
+	}
+	return f
+}
+
+// extraNames lists, sorted, the extra figures any of the summaries has.
+func extraNames(ss ...[]*run.Summary) []string {
+	seen := map[string]bool{}
+	for _, group := range ss {
+		for _, s := range group {
+			for k := range s.Extra {
+				seen[k] = true
+			}
+		}
+	}
+	for _, k := range FigureNames {
+		delete(seen, k)
+	}
+	names := make([]string, 0, len(seen))
+	for k := range seen {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Summarise reads the summaries of the finished cells in out and computes
@@ -349,12 +378,16 @@ func sorted(m map[uint64]*run.Summary) []*run.Summary {
 // differences ss[i] − minus[i] when minus is given.
 func aggregate(ss, minus []*run.Summary) Figures {
 	f := Figures{}
-	for _, name := range FigureNames {
-		xs := make([]float64, len(ss))
+	for _, name := range append(append([]string{}, FigureNames...), extraNames(ss, minus)...) {
+		xs := make([]float64, 0, len(ss))
 		for i, s := range ss {
-			xs[i] = figures(s)[name]
+			x, ok := figures(s)[name]
 			if minus != nil {
-				xs[i] -= figures(minus[i])[name]
+				y, ok2 := figures(minus[i])[name]
+				x, ok = x-y, ok && ok2
+			}
+			if ok {
+				xs = append(xs, x)
 			}
 		}
 		f[name] = TInterval(xs)
@@ -428,6 +461,7 @@ func (res *Result) Markdown(w io.Writer) {
 		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s |\n", name, f["final_pass@1"].N, plain(f["final_pass@1"], "%.3f"), dp1,
 			plain(f["final_pass@k"], "%.3f"), dpk, plain(f["final_mean_len"], "%.1f"), plain(f["final_entropy"], "%.3f"))
 	}
+	res.markdownExtras(w)
 	fmt.Fprintln(w, "\nIntervals: two-sided 95% Student-t over seeds (paired: over per-seed differences).")
 	for _, c := range res.Cells {
 		if c.Status == StatusFailed {
@@ -447,3 +481,38 @@ func plain(s Stat, format string) string {
 }
 
 func signed(s Stat) string { return plain(s, "%+.3f") }
+
+// markdownExtras writes a second table of the extra figures (those not in
+// FigureNames: an environment's or a method's), when any recipe has them.
+func (res *Result) markdownExtras(w io.Writer) {
+	seen := map[string]bool{}
+	for _, f := range res.Figures {
+		for k := range f {
+			seen[k] = true
+		}
+	}
+	for _, k := range FigureNames {
+		delete(seen, k)
+	}
+	if len(seen) == 0 {
+		return
+	}
+	names := make([]string, 0, len(seen))
+	for k := range seen {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(w, "\n| recipe | %s |\n|%s\n", strings.Join(names, " | "), strings.Repeat(" --- |", len(names)+1))
+	for _, name := range res.Recipes {
+		row := []string{name}
+		for _, k := range names {
+			st, ok := res.Figures[name][k]
+			if !ok || st.N == 0 {
+				row = append(row, "—")
+				continue
+			}
+			row = append(row, plain(st, "%.3f"))
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
+	}
+}

@@ -298,3 +298,47 @@ func TestSharedPretraining(t *testing.T) {
 		t.Errorf("nsr-seed2 did not load the shared model:\n%s", log)
 	}
 }
+
+// TestExtraFigures: an environment's extra summary figures are aggregated
+// under their own names (over the seeds that have them), paired against
+// the baseline, and tabled.
+func TestExtraFigures(t *testing.T) {
+	out := t.TempDir()
+	// "tool": final_tool_calls 0.5, 0.7, 0.9; "plain" has none.
+	var cells []*Cell
+	for i, seed := range []uint64{1, 2, 3} {
+		for _, name := range []string{"plain", "tool"} {
+			s := run.Summary{Seed: seed, FinalPass1: 0.5}
+			if name == "tool" {
+				s.Extra = map[string]float64{"final_tool_calls": 0.5 + 0.2*float64(i), "base_tool_calls": 0.3}
+			}
+			dir := cellDir(name, seed)
+			writeSummary(t, out, dir, s)
+			cells = append(cells, &Cell{Recipe: name, Seed: seed, Dir: dir, Status: StatusDone})
+		}
+	}
+	res, err := Summarise(out, cells, "tool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := res.Figures["tool"]["final_tool_calls"]
+	hw := 4.302652729749464 * 0.2 / math.Sqrt(3)
+	if tc.N != 3 || !near(tc.Mean, 0.7) || math.Abs(tc.CI95[1]-(0.7+hw)) > 1e-6 {
+		t.Errorf("tool final_tool_calls = %+v", tc)
+	}
+	if p := res.Figures["plain"]["final_tool_calls"]; p.N != 0 {
+		t.Errorf("plain has no tool calls but n = %d", p.N)
+	}
+	if p := res.Paired["plain"]["final_tool_calls"]; p.N != 0 {
+		t.Errorf("a difference against a figure one side lacks: n = %d", p.N)
+	}
+	if err := res.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(filepath.Join(out, MarkdownFile))
+	for _, want := range []string{"| recipe | base_tool_calls | final_tool_calls |", "| plain | — | — |", "| tool | 0.300 ["} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("compare.md lacks %q:\n%s", want, md)
+		}
+	}
+}
