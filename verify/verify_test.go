@@ -87,9 +87,16 @@ func TestEquivalent(t *testing.T) {
 		{`p - q`, `-q+p`, true},
 		{`-\frac{\pi}{6}`, `-\pi/6`, true},
 		{`2\pi`, `\pi`, false},
-		{`\sqrt[3]{8}`, `2`, true},
-		{`5!`, `120`, true},
-		{`\sin^2 x + \cos^2 x`, `1`, true},
+		{`\sqrt[3]{8}`, `\sqrt{4}`, true},
+		{`5!`, `5\cdot 4!`, true},
+		{`1 - \cos^2 x`, `\sin^2 x`, true},
+		{`2`, `\sqrt[3]{8}`, true}, // a number answers an expression gold
+		// a number gold needs a number: these restate the question
+		{`\sqrt[3]{8}`, `2`, false},
+		{`5!`, `120`, false},
+		{`\sin^2 x + \cos^2 x`, `1`, false},
+		{`+5`, `5`, true},
+		{`1.2 \times 10^{-3}`, `0.0012`, true},
 		// assignments, equations, text
 		{"x=5", "5", true},
 		{"5", "x=5", true},
