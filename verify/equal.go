@@ -4,6 +4,7 @@ import (
 	"math/big"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 var (
@@ -228,8 +229,8 @@ func equivNorm(p, g string, depth int) bool {
 	if p == "" || g == "" || depth > 4 || len(p) > MaxAnswerBytes || len(g) > MaxAnswerBytes {
 		return false
 	}
-	if strings.EqualFold(p, g) && !hasDigit(g) {
-		return true
+	if strings.EqualFold(p, g) && !hasDigit(g) && utf8.ValidString(p) && utf8.ValidString(g) {
+		return true // (EqualFold reads every invalid byte as the same U+FFFD)
 	}
 	if reBadNumber.MatchString(p) || reBadNumber.MatchString(g) {
 		return false // NaN, Inf, 1e999999: only the same string matches

@@ -206,3 +206,18 @@ func TestCheckRules(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeDigits: Unicode digits become ASCII; nothing else changes,
+// invalid UTF-8 included (two different invalid bytes stay different).
+func TestNormalizeDigits(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"３", "3"}, {"٤٢", "42"}, {"۷", "7"}, {"१२", "12"}, {"𝟗𝟡", "99"}, {"\xff", "\xff"}, {"a\xc3", "a\xc3"}, {"é", "é"},
+	} {
+		if got := Normalize(tc.in); got != tc.want {
+			t.Errorf("Normalize(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if Equivalent("\xff", "\xfe") {
+		t.Error("two different invalid bytes must not be equal")
+	}
+}

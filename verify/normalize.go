@@ -132,27 +132,32 @@ func stripDelims(s string) string {
 }
 
 // asciiDigits maps every Unicode decimal digit (category Nd) to its ASCII
-// digit. Nd digits come in runs of ten starting at a zero, so a digit's
-// value is its offset from the start of its run, modulo 10.
+// digit, leaving every other byte as it is (invalid UTF-8 included). Nd
+// digits come in runs of ten starting at a zero, so a digit's value is its
+// offset from the start of its run, modulo 10.
 func asciiDigits(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
 	}
-	if ascii {
+	if i == len(s) {
 		return s
 	}
-	return strings.Map(func(r rune) rune {
-		if r < utf8.RuneSelf || !unicode.Is(unicode.Nd, r) {
-			return r
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r >= utf8.RuneSelf && unicode.Is(unicode.Nd, r) {
+			z := r
+			for unicode.Is(unicode.Nd, z-1) {
+				z--
+			}
+			b.WriteByte(byte('0' + (r-z)%10))
+		} else {
+			b.WriteString(s[i : i+n])
 		}
-		z := r
-		for z > 0 && unicode.Is(unicode.Nd, z-1) {
-			z--
-		}
-		return '0' + (r-z)%10
-	}, s)
+		i += n
+	}
+	return b.String()
 }

@@ -201,7 +201,7 @@ func TestReferenceSolutionsGradeCorrect(t *testing.T) {
 }
 
 func FuzzExtract(f *testing.F) {
-	for _, s := range []string{`\boxed{\frac{1}{2}}`, "#### 5", "the answer is 3", "A: 4", `\boxed{{{`, "1,2,3"} {
+	for _, s := range []string{`\boxed{\frac{1}{2}}`, "#### 5", "the answer is 3", "A: 4", `\boxed{{{`, "1,2,3", `\boxed{3} or \boxed{4}`, "either 3 or 4", `\boxed{}`, "３ or ٤", "1e999999", "NaN"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -210,8 +210,13 @@ func FuzzExtract(f *testing.F) {
 			t.Fatal("extracted an empty answer")
 		}
 		Extract(s, GSM8K)
+		for _, g := range []Result{Grade(s, "42", Auto), Grade(s, s, MATH), Grade(s, `\boxed{`+s+`}`, GSM8K)} {
+			if g.Correct == (g.Reason != "") {
+				t.Fatalf("Grade: Correct %v with Reason %q", g.Correct, g.Reason)
+			}
+		}
 		if d := time.Since(start); d > 100*time.Millisecond {
-			t.Fatalf("Extract took %v", d)
+			t.Fatalf("Extract and Grade took %v", d)
 		}
 	})
 }
