@@ -191,7 +191,7 @@ func allBoxes(s string) (boxes []box, malformed bool) {
 				i = start + 1
 				continue
 			}
-			boxes = append(boxes, box{arg: arg, end: len(s) - len(after)})
+			boxes = append(boxes, box{arg: unwrapBox(arg), end: len(s) - len(after)})
 			malformed = false
 			i = len(s) - len(after)
 		default:
@@ -199,6 +199,29 @@ func allBoxes(s string) (boxes []box, malformed bool) {
 		}
 	}
 	return boxes, malformed
+}
+
+// unwrapBox returns the innermost argument of nested boxes such as
+// \boxed{\boxed{3}}.
+func unwrapBox(arg string) string {
+	for i := 0; i < 8; i++ {
+		t := strings.TrimSpace(arg)
+		var rest string
+		switch {
+		case strings.HasPrefix(t, `\boxed{`):
+			rest = t[len(`\boxed`):]
+		case strings.HasPrefix(t, `\fbox{`):
+			rest = t[len(`\fbox`):]
+		default:
+			return arg
+		}
+		inner, after, ok := braced(rest)
+		if !ok || strings.TrimSpace(after) != "" {
+			return arg
+		}
+		arg = inner
+	}
+	return arg
 }
 
 // lastBoxed returns the argument of the last \boxed{...}, \boxed x or

@@ -80,10 +80,11 @@ func GoldAnswer(gold string) string {
 //
 //   - a response over MaxResponseBytes is not graded (ReasonResponseTooLong);
 //   - the graded answer must agree (by Check) with every other non-empty
-//     \boxed{} in the response, with the last "####" answer, and with the
-//     last "the answer is" / "final answer:" statement when that comes
-//     after the graded answer and states a value (for a gold with digits,
-//     one with a digit; not "correct" and the like) (ReasonConflicting). A "the answer is" before the final box
+//     \boxed{} in the response, with every "####" answer, and with every
+//     "the answer is" / "final answer:" statement and "A:" line that comes
+//     after the graded answer (when it is a \boxed{} or "####" one) and
+//     states a value: for a gold with digits, one with a digit; not
+//     "correct" and the like (ReasonConflicting). A "the answer is" before the final box
 //     may differ: reasoning that corrects itself is not a hedge;
 //   - boxes that are all empty give ReasonEmptyBox (an empty box among
 //     non-empty ones, such as an echoed "put it in \boxed{}", is ignored);
@@ -150,15 +151,31 @@ func conflicts(response string, ex extraction, gold string) string {
 			return ReasonConflicting
 		}
 	}
-	if ex.Rule != "hashes" {
-		if a, ok := afterHashes(response); ok && strings.TrimSpace(a) != "" && !seen[strings.TrimSpace(a)] && !agrees(a) {
+	for rest := response; ; {
+		i := strings.Index(rest, "####")
+		if i < 0 {
+			break
+		}
+		rest = rest[i+4:]
+		if a := firstLine(rest); a != "" && !seen[a] && !agrees(a) {
 			return ReasonConflicting
 		}
 	}
 	if (ex.Rule == "boxed" || ex.Rule == "hashes") && ex.end <= len(response) {
 		tail := response[ex.end:]
-		if locs := reFinalIs.FindAllStringIndex(tail, -1); len(locs) > 0 {
-			a, _ := answerIs(tail[locs[len(locs)-1][0]:])
+		locs := reFinalIs.FindAllStringIndex(tail, -1)
+		for k, l := range locs {
+			next := len(tail)
+			if k+1 < len(locs) {
+				next = locs[k+1][0]
+			}
+			a, _ := answerIs(tail[l[0]:next])
+			if laterValue(a, gold) && !seen[a] && !agrees(a) {
+				return ReasonConflicting
+			}
+		}
+		for _, l := range reAColon.FindAllStringIndex(tail, -1) {
+			a := trimSentence(firstLine(tail[l[1]:]))
 			if laterValue(a, gold) && !seen[a] && !agrees(a) {
 				return ReasonConflicting
 			}

@@ -113,6 +113,11 @@ func TestGradeRules(t *testing.T) {
 		{"hashes and box differ", "#### 3\n\\boxed{4}", "3", GSM8K, false, ReasonConflicting},
 		{"box and hashes differ", "\\boxed{4}\n#### 3", "4", Auto, false, ReasonConflicting},
 		{"hashes then answer is", "#### 3\nThe answer is 4", "3", GSM8K, false, ReasonConflicting},
+		{"two hashes lines", "#### 3\n#### 4", "4", GSM8K, false, ReasonConflicting},
+		{"box then A line", "\\boxed{3}\nA: 4", "3", MATH, false, ReasonConflicting},
+		{"box then two statements", "\\boxed{3}. The answer is 4. So the answer is 3.", "3", MATH, false, ReasonConflicting},
+		{"nested box", `\boxed{\boxed{3}}`, "3", MATH, true, ""},
+		{"fbox and boxed differ", `\fbox{4} \boxed{3}`, "3", MATH, false, ReasonConflicting},
 		// candidate lists
 		{"number list last-number", "The candidates are 1, 2, 3, 4, 5", "5", Auto, false, ReasonCandidateList},
 		{"number list tight", "maybe 1,2,3,4,5", "5", Auto, false, ReasonCandidateList},
