@@ -157,19 +157,28 @@ func extract(response string, f Format) (extraction, string) {
 // is not a box.
 func allBoxes(s string) (boxes []box, malformed bool) {
 	for i := 0; i < len(s); {
-		j := strings.IndexByte(s[i:], '\\')
+		j := strings.Index(s[i:], "box") // in both \boxed and \fbox
 		if j < 0 {
 			break
 		}
 		i += j
+		switch {
+		case i >= 1 && s[i-1] == '\\':
+			i--
+		case i >= 2 && s[i-2] == '\\' && s[i-1] == 'f':
+			i -= 2
+		default:
+			i += 3
+			continue
+		}
 		var rest string
 		switch {
 		case strings.HasPrefix(s[i:], `\boxed`):
 			rest = s[i+len(`\boxed`):]
 		case strings.HasPrefix(s[i:], `\fbox`):
 			rest = s[i+len(`\fbox`):]
-		default:
-			i++
+		default: // \boxplus, \boxtimes
+			i += len(`\box`)
 			continue
 		}
 		start := len(s) - len(rest)

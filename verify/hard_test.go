@@ -157,6 +157,8 @@ func TestGradeRules(t *testing.T) {
 		{"echoed empty box", "I will put the answer in \\boxed{}.\n2*21 = 42, so \\boxed{42}", "42", MATH, true, ""},
 		{"trailing empty box", `\boxed{42} \boxed{}`, "42", MATH, true, ""},
 		{"unclosed last box", `\boxed{3} or \boxed{4`, "4", Auto, false, ReasonMalformedBox},
+		{"boxplus", `a \boxplus b \boxtimes c = 4, so \fboxsep \boxed{4}`, "4", MATH, true, ""},
+		{"box word", "the box holds 4", "4", Auto, true, ""},
 		{"box mention", `\boxed. 2+2 = 4`, "4", Auto, true, ""},
 		// plain outcomes
 		{"no answer", "I do not know", "4", Auto, false, ReasonNoAnswer},
