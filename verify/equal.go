@@ -15,6 +15,7 @@ var (
 	reBadNumber = regexp.MustCompile(`(?i)^[+-]?(?:nan|inf|infinity|\\infty|(?:\d+(?:\.\d*)?|\.\d+)[eE][+-]?\d{5,})$`)
 	reAlt       = regexp.MustCompile(`(?i)\s*\b(or|and)\b\s*`)
 	reEither    = regexp.MustCompile(`(?i)^\s*either\b`)
+	reHedgeWord = regexp.MustCompile(`(?i)\d[^0-9]*?\b(?:but|maybe|perhaps|possibly|probably|not|unless|else|otherwise|alternatively|vs|versus|nor|instead)\b.*\d`)
 	reFracNum   = regexp.MustCompile(`^(-?)\\frac\{(-?\d+(?:\.\d+)?)\}\{(-?\d+(?:\.\d+)?)\}$`)
 	reSlashNum  = regexp.MustCompile(`^(-?\d+(?:\.\d+)?)/(-?\d+(?:\.\d+)?)$`)
 )
@@ -48,6 +49,11 @@ func Equivalent(pred, gold string) bool {
 //     ("x=3 or x=4" is that list); when gold contains the word itself
 //     nothing is split. Fractions ("3/4", "3/4?"), intervals, tuples and
 //     sets are not hedges: they are one value;
+//   - a hedge in words: a number, then one of "but", "maybe", "perhaps",
+//     "possibly", "probably", "not", "unless", "else", "otherwise",
+//     "alternatively", "vs", "versus", "nor", "instead", then another
+//     number ("18 but maybe 19", "18, not 19"): ReasonHedge. (Without
+//     this, Normalize's "18 because ..." rule would read it as 18.)
 //   - a multiple-choice answer naming two different letters ("(B)(C)",
 //     "B. C."): ReasonHedge;
 //   - a comma list against a single-valued gold ("1, 2, 3, 4, 5, ..."):
@@ -74,6 +80,9 @@ func Check(pred, gold string) (bool, string) {
 		return false, ReasonNoAnswer
 	}
 	g := Normalize(gold)
+	if reHedgeWord.MatchString(pred) && !reHedgeWord.MatchString(gold) {
+		return false, ReasonHedge // "18 but maybe 19", "18, not 19"
+	}
 	p := ""
 	if parts, sep := alternatives(pred, gold); len(parts) > 1 {
 		if isList(g) {

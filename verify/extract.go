@@ -312,8 +312,10 @@ func answerIs(s string) (string, bool) {
 			return rest[:end], true
 		}
 	}
-	// End at the sentence: a full stop followed by a space (not a decimal point).
-	if end := strings.Index(rest, ". "); end >= 0 {
+	// End at the sentence: a full stop followed by a space (not a decimal
+	// point), unless the next sentence goes on with an alternative
+	// ("the answer is 3. Or 4." is the hedge "3. Or 4").
+	if end := strings.Index(rest, ". "); end >= 0 && !reOrNext.MatchString(rest[end+2:]) {
 		rest = rest[:end]
 	}
 	return trimSentence(rest), true
@@ -335,7 +337,9 @@ func lastNumber(s string) (string, bool) {
 	return ans, ok
 }
 
-var reListTail = regexp.MustCompile(`(?i)\d[\s$]*(,|\bor|\band)[\s$]*$`)
+var reOrNext = regexp.MustCompile(`(?i)^\s*or\b`)
+
+var reListTail = regexp.MustCompile(`(?i)\d[\s$,]*(\bor|\band|,)[\s$]*(?:[a-z]\s*=\s*)?$`)
 
 // lastNumberChecked is lastNumber, plus a reason when the number ends a
 // list or a disjunction of numbers: "3 or 4" and "either 3 or 4" are
@@ -347,7 +351,7 @@ func lastNumberChecked(s string) (ans, reason string, ok bool) {
 	}
 	loc := locs[len(locs)-1]
 	ans = strings.TrimRight(s[loc[0]:loc[1]], ",")
-	before := s[max(0, loc[0]-24):loc[0]]
+	before := s[max(0, loc[0]-32):loc[0]]
 	if m := reListTail.FindStringSubmatch(before); m != nil {
 		if strings.EqualFold(m[1], "or") {
 			reason = ReasonHedge

@@ -90,6 +90,13 @@ func TestGradeRules(t *testing.T) {
 		{"choice or", `\boxed{(B) \text{ or } (C)}`, `\text{(C)}`, MATH, false, ReasonHedge},
 		{"two choices", `\boxed{(C)(B)}`, `\text{(C)}`, MATH, false, ReasonHedge},
 		{"choice dots", `\boxed{B. C.}`, "B", MATH, false, ReasonHedge},
+		{"but maybe", `\boxed{18 \text{ but maybe } 19}`, "18", MATH, false, ReasonHedge},
+		{"not", "The answer is 18, not 19.", "18", Auto, false, ReasonHedge},
+		{"perhaps", "#### 18 perhaps 20", "18", GSM8K, false, ReasonHedge},
+		{"next sentence or", "The answer is 3. Or 4.", "3", Auto, false, ReasonHedge},
+		{"paren or", "The answer is 3 (or 4)", "3", Auto, false, ReasonHedge},
+		{"list then or", "it is 1, 2, 3, or 4", "4", Auto, false, ReasonHedge},
+		{"x= or x=", "x = 3 or x = 4", "4", Auto, false, ReasonHedge},
 		// not hedges
 		{"fraction question mark", "The answer is 3/4?", `\frac34`, Auto, true, ""},
 		{"same value twice", `so $\boxed{15\frac{39}{40}},$ or $\boxed{\frac{639}{40}}$ inches.`, `\frac{639}{40}`, MATH, true, ""},
@@ -164,6 +171,9 @@ func TestGradeRules(t *testing.T) {
 		{"no answer", "I do not know", "4", Auto, false, ReasonNoAnswer},
 		{"wrong", "The answer is 5", "4", Auto, false, ReasonMismatch},
 		{"because", "So the answer is 18 because 9*2=18.", "18", Auto, true, ""},
+		{"units", `\boxed{5 \text{ cm}^2}`, "5", MATH, true, ""},
+		{"not in prose", "It is not 5 apples: 2+2 = 4. The answer is 4", "4", Auto, true, ""},
+		{"sentence then and", "The answer is 4. And that is all.", "4", Auto, true, ""},
 	} {
 		g := Grade(tc.resp, tc.gold, tc.f)
 		if g.Correct != tc.correct || g.Reason != tc.reason {
