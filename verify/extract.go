@@ -8,7 +8,11 @@
 //
 // Everything here reads untrusted text: inputs are capped in length, the
 // expression parser bounds its depth and the evaluator its work, so no input
-// can panic or hang a caller.
+// can panic or hang a caller. The grade is a reward, so it must not be
+// foolable: over-long inputs, hedges ("3 or 4"), candidate lists,
+// conflicting final answers, empty boxes and restated questions ("3+4" for
+// 7) are graded incorrect, each with a machine-readable Result.Reason (see
+// Grade and Check).
 package verify
 
 import (

@@ -84,8 +84,9 @@ func GoldAnswer(gold string) string {
 //     "the answer is" / "final answer:" statement and "A:" line that comes
 //     after the graded answer (when it is a \boxed{} or "####" one) and
 //     states a value: for a gold with digits, one with a digit; not
-//     "correct" and the like (ReasonConflicting). A "the answer is" before the final box
-//     may differ: reasoning that corrects itself is not a hedge;
+//     "correct" and the like (ReasonConflicting). A "the answer is"
+//     before the final box may differ: reasoning that corrects itself is
+//     not a hedge, but two different boxes are;
 //   - boxes that are all empty give ReasonEmptyBox (an empty box among
 //     non-empty ones, such as an echoed "put it in \boxed{}", is ignored);
 //     an unclosed last \boxed{ gives ReasonMalformedBox. Neither falls
