@@ -8,7 +8,11 @@
 //
 // Everything here reads untrusted text: inputs are capped in length, the
 // expression parser bounds its depth and the evaluator its work, so no input
-// can panic or hang a caller.
+// can panic or hang a caller. The grade is a reward, so it must not be
+// foolable: over-long inputs, hedges ("3 or 4"), candidate lists,
+// conflicting final answers, empty boxes and restated questions ("3+4" for
+// 7) are graded incorrect, each with a machine-readable Result.Reason (see
+// Grade and Check).
 package verify
 
 import (
@@ -16,8 +20,10 @@ import (
 	"strings"
 )
 
-// MaxResponseBytes caps how much of a response is searched (its tail is
-// kept: answers come last).
+// MaxResponseBytes caps the response length. A longer response is not
+// searched at all: Extract finds nothing and Grade reports
+// ReasonResponseTooLong (keeping only its tail could drop a \boxed{ opener
+// and grade a long answer by its last number).
 const MaxResponseBytes = 64 << 10
 
 // Format names a dataset convention for where the final answer is.
@@ -59,24 +65,176 @@ var (
 // last occurrence of each wins): \boxed{...} or \fbox{...} with nested
 // braces; "#### x"; "the answer is x" / "final answer: x"; a line "A: x";
 // the last number in the text. A format moves its own rule first.
+//
+// Extract finds nothing in a response over MaxResponseBytes, in a response
+// whose boxes are all empty (an empty box is a committed non-answer, not a
+// reason to fall back to the last number), or whose last \boxed{ is never
+// closed; Grade reports why.
 func Extract(response string, f Format) (Extraction, bool) {
+	ex, reason := extract(response, f)
+	if reason != "" {
+		return Extraction{}, false
+	}
+	return ex.Extraction, true
+}
+
+// extraction is an Extraction with what Grade needs to check the rest of
+// the response against it.
+type extraction struct {
+	Extraction
+	boxes      []box  // every well-formed box in the response
+	end        int    // offset just after the graded answer's marker
+	tailReason string // last-number answer that ends a list or disjunction
+}
+
+// box is one \boxed{} or \fbox{} argument and the offset after it.
+type box struct {
+	arg string
+	end int
+}
+
+// extract is Extract with the reason it found nothing ("" when it found an
+// answer).
+func extract(response string, f Format) (extraction, string) {
 	if len(response) > MaxResponseBytes {
-		response = response[len(response)-MaxResponseBytes:]
+		return extraction{}, ReasonResponseTooLong
 	}
-	rules := []func(string) (string, bool){lastBoxed, afterHashes, answerIs, aColon, lastNumber}
-	names := []string{"boxed", "hashes", "answer-is", "a-colon", "last-number"}
+	boxes, malformed := allBoxes(response)
+	order := []string{"boxed", "hashes", "answer-is", "a-colon", "last-number"}
 	if f == GSM8K {
-		rules[0], rules[1] = rules[1], rules[0]
-		names[0], names[1] = names[1], names[0]
+		order[0], order[1] = order[1], order[0]
 	}
-	for i, rule := range rules {
-		if ans, ok := rule(response); ok {
+	for _, name := range order {
+		var ans string
+		var end int
+		var ok bool
+		tail := ""
+		switch name {
+		case "boxed":
+			if malformed {
+				return extraction{boxes: boxes}, ReasonMalformedBox
+			}
+			if len(boxes) == 0 {
+				continue
+			}
+			for i := len(boxes) - 1; i >= 0; i-- {
+				if Normalize(boxes[i].arg) != "" {
+					ans, end, ok = boxes[i].arg, boxes[i].end, true
+					break
+				}
+			}
+			if !ok {
+				return extraction{boxes: boxes}, ReasonEmptyBox
+			}
+		case "hashes":
+			if i := strings.LastIndex(response, "####"); i >= 0 {
+				ans, ok = firstLine(response[i+4:]), true
+				end = i + 4
+				if j := strings.IndexByte(response[end:], '\n'); j >= 0 {
+					end += j
+				} else {
+					end = len(response)
+				}
+			}
+		case "answer-is":
+			ans, ok = answerIs(response)
+			end = len(response)
+		case "a-colon":
+			ans, ok = aColon(response)
+			end = len(response)
+		case "last-number":
+			ans, tail, ok = lastNumberChecked(response)
+			end = len(response)
+		}
+		if ok {
 			if ans = strings.TrimSpace(ans); ans != "" {
-				return Extraction{Answer: ans, Rule: names[i]}, true
+				return extraction{Extraction: Extraction{Answer: ans, Rule: name}, boxes: boxes, end: end, tailReason: tail}, ""
 			}
 		}
 	}
-	return Extraction{}, false
+	return extraction{boxes: boxes}, ReasonNoAnswer
+}
+
+// allBoxes returns every well-formed \boxed{...}, \boxed x and \fbox{...}
+// argument in s, in order, and whether the last box opener is unclosed
+// (a "\boxed{" with no matching brace). A bare mention such as "\boxed."
+// is not a box.
+func allBoxes(s string) (boxes []box, malformed bool) {
+	for i := 0; i < len(s); {
+		j := strings.Index(s[i:], "box") // in both \boxed and \fbox
+		if j < 0 {
+			break
+		}
+		i += j
+		switch {
+		case i >= 1 && s[i-1] == '\\':
+			i--
+		case i >= 2 && s[i-2] == '\\' && s[i-1] == 'f':
+			i -= 2
+		default:
+			i += 3
+			continue
+		}
+		var rest string
+		switch {
+		case strings.HasPrefix(s[i:], `\boxed`):
+			rest = s[i+len(`\boxed`):]
+		case strings.HasPrefix(s[i:], `\fbox`):
+			rest = s[i+len(`\fbox`):]
+		default: // \boxplus, \boxtimes
+			i += len(`\box`)
+			continue
+		}
+		start := len(s) - len(rest)
+		switch {
+		case strings.HasPrefix(rest, " "): // \boxed 5
+			t := strings.TrimLeft(rest, " ")
+			e := strings.IndexAny(t, "$\n")
+			if e < 0 {
+				e = len(t)
+			}
+			off := len(s) - len(t)
+			boxes = append(boxes, box{arg: t[:e], end: off + e})
+			malformed = false
+			i = off + e
+		case strings.HasPrefix(rest, "{"):
+			arg, after, ok := braced(rest)
+			if !ok {
+				malformed = true
+				i = start + 1
+				continue
+			}
+			boxes = append(boxes, box{arg: unwrapBox(arg), end: len(s) - len(after)})
+			malformed = false
+			i = len(s) - len(after)
+		default:
+			i = start
+		}
+	}
+	return boxes, malformed
+}
+
+// unwrapBox returns the innermost argument of nested boxes such as
+// \boxed{\boxed{3}}.
+func unwrapBox(arg string) string {
+	for i := 0; i < 8; i++ {
+		t := strings.TrimSpace(arg)
+		var rest string
+		switch {
+		case strings.HasPrefix(t, `\boxed{`):
+			rest = t[len(`\boxed`):]
+		case strings.HasPrefix(t, `\fbox{`):
+			rest = t[len(`\fbox`):]
+		default:
+			return arg
+		}
+		inner, after, ok := braced(rest)
+		if !ok || strings.TrimSpace(after) != "" {
+			return arg
+		}
+		arg = inner
+	}
+	return arg
 }
 
 // lastBoxed returns the argument of the last \boxed{...}, \boxed x or
@@ -158,8 +316,10 @@ func answerIs(s string) (string, bool) {
 			return rest[:end], true
 		}
 	}
-	// End at the sentence: a full stop followed by a space (not a decimal point).
-	if end := strings.Index(rest, ". "); end >= 0 {
+	// End at the sentence: a full stop followed by a space (not a decimal
+	// point), unless the next sentence goes on with an alternative
+	// ("the answer is 3. Or 4." is the hedge "3. Or 4").
+	if end := strings.Index(rest, ". "); end >= 0 && !reOrNext.MatchString(rest[end+2:]) {
 		rest = rest[:end]
 	}
 	return trimSentence(rest), true
@@ -177,11 +337,33 @@ func aColon(s string) (string, bool) {
 // lastNumber returns the last number in s (with sign, thousands commas,
 // decimals, or a simple fraction).
 func lastNumber(s string) (string, bool) {
-	ms := reNumber.FindAllString(s, -1)
-	if len(ms) == 0 {
-		return "", false
+	ans, _, ok := lastNumberChecked(s)
+	return ans, ok
+}
+
+var reOrNext = regexp.MustCompile(`(?i)^\s*or\b`)
+
+var reListTail = regexp.MustCompile(`(?i)\d[\s$,]*(\bor|\band|,)[\s$]*(?:[a-z]\s*=\s*)?$`)
+
+// lastNumberChecked is lastNumber, plus a reason when the number ends a
+// list or a disjunction of numbers: "3 or 4" and "either 3 or 4" are
+// hedges, "1, 2, 3" and "3 and 4" candidate lists.
+func lastNumberChecked(s string) (ans, reason string, ok bool) {
+	locs := reNumber.FindAllStringIndex(s, -1)
+	if len(locs) == 0 {
+		return "", "", false
 	}
-	return strings.TrimRight(ms[len(ms)-1], ","), true
+	loc := locs[len(locs)-1]
+	ans = strings.TrimRight(s[loc[0]:loc[1]], ",")
+	before := s[max(0, loc[0]-32):loc[0]]
+	if m := reListTail.FindStringSubmatch(before); m != nil {
+		if strings.EqualFold(m[1], "or") {
+			reason = ReasonHedge
+		} else {
+			reason = ReasonCandidateList
+		}
+	}
+	return ans, reason, true
 }
 
 func firstLine(s string) string {

@@ -5,10 +5,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
-// MaxAnswerBytes caps an extracted answer; longer ones are compared as
-// normalised strings only.
+// MaxAnswerBytes caps an extracted answer and a reference answer: Check
+// grades a longer one incorrect (ReasonAnswerTooLong, ReasonGoldTooLong)
+// and never compares a prefix of it.
 const MaxAnswerBytes = 2000
 
 var (
@@ -39,12 +42,17 @@ var spacers = strings.NewReplacer(
 // Normalize canonicalises an answer string: it strips math delimiters and
 // LaTeX spacing, unwraps \text{} and friends, turns \dfrac and \tfrac into
 // \frac, drops degree marks, a leading "x =", thousands separators, units
-// after a number, trailing full stops, and all whitespace.
+// after a number, trailing full stops and question marks, and all
+// whitespace. Unicode decimal digits (fullwidth ３, Arabic-Indic ٣, ...)
+// become ASCII digits: they are the same digits, so neither a trick nor a
+// reason to fail. An answer over MaxAnswerBytes only loses its whitespace
+// (never its tail).
 func Normalize(s string) string {
 	s = strings.TrimSpace(s)
 	if len(s) > MaxAnswerBytes {
-		return reSpaces.ReplaceAllString(s[:MaxAnswerBytes], "")
+		return reSpaces.ReplaceAllString(s, "")
 	}
+	s = asciiDigits(s)
 	s = stripDelims(s)
 	s = spacers.Replace(s)
 	for i := 0; i < 4 && reTextWrap.MatchString(s); i++ {
@@ -52,7 +60,7 @@ func Normalize(s string) string {
 	}
 	s = reDegree.ReplaceAllString(s, "")
 	s = strings.TrimSpace(s)
-	s = strings.TrimRight(s, ".")
+	s = strings.TrimRight(s, ".?")
 	s = strings.TrimSpace(s)
 	if loc := reVarAssign.FindStringIndex(s); loc != nil && !strings.Contains(s[loc[1]:], "=") {
 		s = s[loc[1]:]
@@ -121,4 +129,35 @@ func stripDelims(s string) string {
 		}
 		s = t
 	}
+}
+
+// asciiDigits maps every Unicode decimal digit (category Nd) to its ASCII
+// digit, leaving every other byte as it is (invalid UTF-8 included). Nd
+// digits come in runs of ten starting at a zero, so a digit's value is its
+// offset from the start of its run, modulo 10.
+func asciiDigits(s string) string {
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r >= utf8.RuneSelf && unicode.Is(unicode.Nd, r) {
+			z := r
+			for unicode.Is(unicode.Nd, z-1) {
+				z--
+			}
+			b.WriteByte(byte('0' + (r-z)%10))
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }

@@ -87,9 +87,16 @@ func TestEquivalent(t *testing.T) {
 		{`p - q`, `-q+p`, true},
 		{`-\frac{\pi}{6}`, `-\pi/6`, true},
 		{`2\pi`, `\pi`, false},
-		{`\sqrt[3]{8}`, `2`, true},
-		{`5!`, `120`, true},
-		{`\sin^2 x + \cos^2 x`, `1`, true},
+		{`\sqrt[3]{8}`, `\sqrt{4}`, true},
+		{`5!`, `5\cdot 4!`, true},
+		{`1 - \cos^2 x`, `\sin^2 x`, true},
+		{`2`, `\sqrt[3]{8}`, true}, // a number answers an expression gold
+		// a number gold needs a number: these restate the question
+		{`\sqrt[3]{8}`, `2`, false},
+		{`5!`, `120`, false},
+		{`\sin^2 x + \cos^2 x`, `1`, false},
+		{`+5`, `5`, true},
+		{`1.2 \times 10^{-3}`, `0.0012`, true},
 		// assignments, equations, text
 		{"x=5", "5", true},
 		{"5", "x=5", true},
@@ -194,7 +201,7 @@ func TestReferenceSolutionsGradeCorrect(t *testing.T) {
 }
 
 func FuzzExtract(f *testing.F) {
-	for _, s := range []string{`\boxed{\frac{1}{2}}`, "#### 5", "the answer is 3", "A: 4", `\boxed{{{`, "1,2,3"} {
+	for _, s := range []string{`\boxed{\frac{1}{2}}`, "#### 5", "the answer is 3", "A: 4", `\boxed{{{`, "1,2,3", `\boxed{3} or \boxed{4}`, "either 3 or 4", `\boxed{}`, "３ or ٤", "1e999999", "NaN"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -203,8 +210,13 @@ func FuzzExtract(f *testing.F) {
 			t.Fatal("extracted an empty answer")
 		}
 		Extract(s, GSM8K)
+		for _, g := range []Result{Grade(s, "42", Auto), Grade(s, s, MATH), Grade(s, `\boxed{`+s+`}`, GSM8K)} {
+			if g.Correct == (g.Reason != "") {
+				t.Fatalf("Grade: Correct %v with Reason %q", g.Correct, g.Reason)
+			}
+		}
 		if d := time.Since(start); d > 100*time.Millisecond {
-			t.Fatalf("Extract took %v", d)
+			t.Fatalf("Extract and Grade took %v", d)
 		}
 	})
 }
