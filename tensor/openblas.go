@@ -12,6 +12,7 @@ import (
 // openBLAS holds the entry points loaded from libopenblas.so.0.
 type openBLAS struct {
 	version string
+	core    string  // the kernel family OpenBLAS picked for this CPU (openblas_get_corename), e.g. "Haswell"
 	sgemm   uintptr // Fortran sgemm_: every argument by pointer
 }
 
@@ -53,9 +54,26 @@ func loadOpenBLAS() (*openBLAS, error) {
 				ob.version = f[0] + " " + f[1]
 			}
 		}
+		var getCore func() string
+		if fn, err := purego.Dlsym(lib, "openblas_get_corename"); err == nil {
+			purego.RegisterFunc(&getCore, fn)
+			ob.core = strings.TrimSpace(getCore())
+		}
 		obLib = ob
 	})
 	return obLib, obErr
+}
+
+// OpenBLASCore names the kernel family OpenBLAS chose for this CPU (e.g.
+// "Haswell", "SkylakeX", "Zen"; OPENBLAS_CORETYPE overrides it), or "" when
+// the backend in use is not OpenBLAS. Products of the same shapes can
+// round differently under different kernel families, so bit-for-bit
+// reproducibility with OpenBLAS holds per core type and thread count.
+func OpenBLASCore() string {
+	if obLib == nil || backendName != obLib.version {
+		return ""
+	}
+	return obLib.core
 }
 
 // sgemmArgs holds the scalar arguments of one sgemm_ call (Fortran takes
