@@ -93,6 +93,9 @@ const edgeDev = [
   "<<48/2=24>>24",
   "    def f(x):\n        return x**2\n",
   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+  // Words that are Llama-3 vocab entries but that its merges would split
+  // (ignore_merges keeps them whole).
+  "Türkiye ımlar розвиток Tiểu döndü итися",
 ];
 const edgeHoldout = [
   "\t",
@@ -169,16 +172,21 @@ for (const name of names) {
     for (const t of gsm.slice(0, 200)) n += tok.encode(t).ids.length; // warm up
     const rounds = 3;
     let best = Infinity;
+    let bestCPU = Infinity;
     let tokens = 0;
     for (let r = 0; r < rounds; r++) {
       tokens = 0;
       const t0 = process.hrtime.bigint();
+      const c0 = process.cpuUsage();
       for (const t of gsm) tokens += tok.encode(t).ids.length;
+      const c = process.cpuUsage(c0);
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
       best = Math.min(best, s);
+      bestCPU = Math.min(bestCPU, (c.user + c.system) / 1e6);
     }
+    // The machine may be shared: CPU time is steadier than wall time.
     console.log(
-      `${name}: bench gsm8k test ${gsm.length} texts, ${tokens} tokens, best of ${rounds}: ${best.toFixed(3)} s, ${(tokens / best).toFixed(0)} tokens/s`,
+      `${name}: bench gsm8k test ${gsm.length} texts, ${tokens} tokens, best of ${rounds}: ${best.toFixed(3)} s wall, ${(tokens / best).toFixed(0)} tokens/s, ${(tokens / bestCPU).toFixed(0)} tokens/cpu-s`,
     );
   }
 }

@@ -417,12 +417,14 @@ type matchEntry struct {
 // Aho-Corasick (MatchKind::LeftmostLongest) does.
 type addedMatcher struct {
 	byFirst map[byte][]matchEntry // longest first
+	first   [256]bool             // bytes that start some token
 }
 
 func newAddedMatcher(entries []matchEntry) *addedMatcher {
 	m := &addedMatcher{byFirst: map[byte][]matchEntry{}}
 	for _, e := range entries {
 		m.byFirst[e.content[0]] = append(m.byFirst[e.content[0]], e)
+		m.first[e.content[0]] = true
 	}
 	for _, l := range m.byFirst {
 		sort.SliceStable(l, func(i, j int) bool { return len(l[i].content) > len(l[j].content) })
@@ -447,6 +449,10 @@ func (m *addedMatcher) split(text string, added []addedToken) []section {
 	var out []section
 	prev := 0
 	for i := 0; i < len(text); {
+		if !m.first[text[i]] {
+			i++
+			continue
+		}
 		cands := m.byFirst[text[i]]
 		found := -1
 		for k, e := range cands {

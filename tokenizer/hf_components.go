@@ -422,12 +422,18 @@ var byteChars, charBytes = func() ([256]string, map[rune]byte) {
 }()
 
 func byteLevelMap(s string) string {
-	var b strings.Builder
-	b.Grow(2 * len(s))
+	n := 0
 	for i := 0; i < len(s); i++ {
-		b.WriteString(byteChars[s[i]])
+		n += len(byteChars[s[i]])
 	}
-	return b.String()
+	if n == len(s) {
+		return s // every byte maps to itself
+	}
+	b := make([]byte, 0, n)
+	for i := 0; i < len(s); i++ {
+		b = append(b, byteChars[s[i]]...)
+	}
+	return string(b)
 }
 
 func (bl byteLevelPre) preTokenize(in []pretok) ([]pretok, error) {
