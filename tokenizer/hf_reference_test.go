@@ -160,3 +160,38 @@ func trunc(s string) string {
 	}
 	return s
 }
+
+// TestHFSpecialAliases checks that tokenizer_config.json next to the file
+// maps the standard names BOS/EOS/Pad to the model's tokens.
+func TestHFSpecialAliases(t *testing.T) {
+	cases := []struct {
+		name, std, content string
+		id                 int32
+		ok                 bool
+	}{
+		{"qwen3", EOS, "<|im_end|>", 151645, true},
+		{"qwen3", Pad, "<|endoftext|>", 151643, true},
+		{"qwen3", BOS, "", 0, false},
+		{"llama3", BOS, "<|begin_of_text|>", 128000, true},
+		{"llama3", EOS, "<|end_of_text|>", 128001, true},
+		{"llama2", EOS, "</s>", 2, true},
+	}
+	for _, c := range cases {
+		tok := loadRef(t, c.name)
+		id, ok := tok.Special(c.std)
+		if ok != c.ok || id != c.id {
+			t.Errorf("%s Special(%s) = %d %v, want %d %v", c.name, c.std, id, ok, c.id, c.ok)
+		}
+		if c.ok {
+			if id2, _ := tok.Special(c.content); id2 != id {
+				t.Errorf("%s Special(%q) = %d, want %d", c.name, c.content, id2, id)
+			}
+		}
+	}
+	if n := loadRef(t, "qwen3").VocabSize(); n != 151669 {
+		t.Errorf("qwen3 VocabSize = %d, want 151669", n)
+	}
+	if n := loadRef(t, "llama3").VocabSize(); n != 128256 {
+		t.Errorf("llama3 VocabSize = %d, want 128256", n)
+	}
+}
