@@ -1,7 +1,8 @@
 // Package tokenizer maps text to token ids and back. Char is the
 // character-level tokenizer of the procedural tasks; Byte is byte-level;
-// both carry special tokens. A byte-level BPE read from a Hugging Face
-// tokenizer.json will implement the same Tokenizer interface.
+// both carry special tokens. HF (LoadHF) is a BPE tokenizer read from a
+// Hugging Face tokenizer.json (Qwen, Llama, GPT-2 families) and implements
+// the same Tokenizer interface.
 //
 // Token ids flow end to end through training: text the model produced is
 // never re-tokenized, so Decode need not be invertible by Encode.
