@@ -47,9 +47,17 @@ summary.json; --resume continues a killed run exactly.`,
 		ValidArgsFunction: completeRecipes(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.seedSet = cmd.Flags().Changed("seed")
+			if cmd.Flags().Changed("resume") && o.resume == "" {
+				return fmt.Errorf("run --resume: name the run directory")
+			}
+			if cmd.Flags().Changed("out") && o.out == "" {
+				return fmt.Errorf("run --out: name the run directory")
+			}
 			recipe := ""
 			if len(args) == 1 {
-				recipe = args[0]
+				if recipe = args[0]; recipe == "" {
+					return fmt.Errorf("run: the recipe name is empty (see autodidact recipes)")
+				}
 			}
 			return runRun(o, recipe, cmd.OutOrStdout())
 		},
