@@ -159,7 +159,7 @@ func TestHostileArguments(t *testing.T) {
 		"help":    {{"nosuch"}, {"control", "nosuch"}},
 	}
 	common := [][]string{{"--nope"}, {"--", "--nope"}, {"-"}, {"--=x"}, {"-n=NaN"}}
-	for _, name := range ([]string{"run", "compare", "report", "show", "dash", "control", "bench", "grade", "tasks", "version", "recipes", "help"}) {
+	for _, name := range []string{"run", "compare", "report", "show", "dash", "control", "bench", "grade", "tasks", "version", "recipes", "help"} {
 		cases := hostile[name]
 		if name != "help" && name != "grade" && name != "report" && name != "show" && name != "dash" {
 			cases = append(cases, common...)
@@ -191,7 +191,9 @@ func TestHostileArguments(t *testing.T) {
 // but help and completion fails with it.
 func TestBackendErrorRefusesCommands(t *testing.T) {
 	defer func(f func() error) { backendError = f }(backendError)
-	backendError = func() error { return errors.New(`AUTODIDACT_BLAS="bogus" is not a backend: want openblas, go or empty (unset)`) }
+	backendError = func() error {
+		return errors.New(`AUTODIDACT_BLAS="bogus" is not a backend: want openblas, go or empty (unset)`)
+	}
 	for _, args := range [][]string{{"version"}, {"tasks"}, {"recipes"}, {"control", "envs"}} {
 		if code, _, errs := safeExecute(t, args); code != exitError || !strings.Contains(errs, "want openblas, go or empty") {
 			t.Errorf("autodidact %s with a bad backend: exit %d, %q", strings.Join(args, " "), code, errs)
