@@ -390,3 +390,24 @@ func TestMemoryEstimates(t *testing.T) {
 		t.Errorf("a terabyte on a gigabyte machine: %v", err)
 	}
 }
+
+// TestEveryKnobDocumented: every loop knob and every method knob of every
+// built-in recipe has its own comment for `recipes show` (only task and
+// environment parameters and roles fall back to a generic line), so a new
+// knob needs one.
+func TestEveryKnobDocumented(t *testing.T) {
+	for _, n := range recipes.Names() {
+		r, err := run.LoadRecipe(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for key := range flattenRecipe(r.YAML()) {
+			if strings.HasPrefix(key, "task.params.") || strings.HasPrefix(key, "env.params.") || strings.HasPrefix(key, "roles.") {
+				continue
+			}
+			if _, ok := knobComments[key]; !ok {
+				t.Errorf("recipe %s: knob %s has no entry in knobComments", n, key)
+			}
+		}
+	}
+}
