@@ -252,6 +252,7 @@ func reportControl(w io.Writer, runs []DirInfo) {
 	}
 }
 
+// stddev is the sample standard deviation (0 for fewer than two values).
 func stddev(xs []float64) float64 {
 	if len(xs) < 2 {
 		return 0

@@ -47,6 +47,7 @@ offline dataset of transitions from a random or trained policy.`,
 	return c
 }
 
+// listEnvs prints the environment names, one a line.
 func listEnvs(w io.Writer) error {
 	_, err := fmt.Fprintln(w, strings.Join(env.Names(), "\n"))
 	return err

@@ -253,6 +253,7 @@ func rangeArgs(lo, hi int, msg string) cobra.PositionalArgs {
 	}
 }
 
+// plural is "s" unless n is 1.
 func plural(n int) string {
 	if n == 1 {
 		return ""

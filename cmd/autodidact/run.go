@@ -242,6 +242,7 @@ func flowYAML(v any) string {
 	return strings.TrimSpace(string(b))
 }
 
+// setFlow gives n and every collection under it the flow style.
 func setFlow(n *yaml.Node) {
 	if n.Kind == yaml.SequenceNode || n.Kind == yaml.MappingNode {
 		n.Style = yaml.FlowStyle
@@ -269,5 +270,3 @@ func completeRecipes(max int) cobra.CompletionFunc {
 		return out, cobra.ShellCompDirectiveDefault
 	}
 }
-
-func recipeList() string { return strings.Join(recipes.Names(), ", ") }

@@ -31,6 +31,7 @@ func newTasksCmd() *cobra.Command {
 	return c
 }
 
+// listTasks prints each task with its description.
 func listTasks(w io.Writer) error {
 	for _, name := range task.Names() {
 		t, _ := task.New(name, nil)
