@@ -22,14 +22,31 @@ var (
 	backendErr  error
 )
 
+// init selects the backend AUTODIDACT_BLAS asks for. When it cannot (an
+// unknown value, or openblas without the library), the pure-Go backend is
+// used and the error is kept for BackendError: a library keeps working, and
+// the autodidact binary refuses to start.
 func init() {
-	choice := strings.ToLower(strings.TrimSpace(os.Getenv(BLASEnv)))
-	if err := UseBackend(choice); err != nil {
-		backendErr = err
-		fmt.Fprintf(os.Stderr, "autodidact: %v; using pure Go matrix products\n", err)
-		_ = UseBackend("go")
-	}
+	backendErr = selectBackend(os.Getenv(BLASEnv))
 }
+
+// selectBackend applies the value of AUTODIDACT_BLAS, falling back to pure
+// Go and returning the error when the value cannot be honoured.
+func selectBackend(value string) error {
+	choice := strings.ToLower(strings.TrimSpace(value))
+	if err := UseBackend(choice); err != nil {
+		_ = UseBackend("go")
+		return err
+	}
+	return nil
+}
+
+// BackendError is the error of the backend AUTODIDACT_BLAS asked for at
+// start-up, nil when it was honoured. The values are "openblas" (fail if
+// libopenblas.so.0 cannot be loaded), "go" (pure Go) and empty (OpenBLAS
+// when present, else pure Go). Programs should refuse to run on an error:
+// the matrix products then run in pure Go whatever was asked for.
+func BackendError() error { return backendErr }
 
 // UseBackend selects the matrix-product backend: "openblas", "go", or ""
 // (OpenBLAS if it loads, else pure Go). It must not be called while a kernel
@@ -54,7 +71,7 @@ func UseBackend(name string) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("%s=%q: want openblas, go or empty", BLASEnv, name)
+	return fmt.Errorf("%s=%q is not a backend: want openblas, go or empty (unset)", BLASEnv, name)
 }
 
 // Backend names the matrix-product backend in use, e.g. "OpenBLAS 0.3.21" or

@@ -2,9 +2,10 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
+
+	"github.com/spf13/cobra"
 
 	"github.com/autodidact-rl/autodidact/bench"
 	"github.com/autodidact-rl/autodidact/tensor"
@@ -12,70 +13,145 @@ import (
 
 const version = "0.1.0-dev"
 
-func runVersion(args []string, stdout, stderr io.Writer) error {
-	fmt.Fprintf(stdout, "autodidact %s\nBLAS: %s\nthreads: %d\n", version, tensor.Backend(), tensor.Threads())
-	return nil
+// newVersionCmd is `autodidact version`: the version, the matrix-product
+// backend and the thread count.
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "print the version and the matrix-product backend",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintf(cmd.OutOrStdout(), "autodidact %s\nBLAS: %s\nthreads: %d\n", version, tensor.Backend(), tensor.Threads())
+			return nil
+		},
+	}
 }
 
-// runBench implements `autodidact bench train|sample`.
-func runBench(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "train" && args[0] != "sample") {
-		return fmt.Errorf("bench: want `bench train` or `bench sample`")
+// benchOptions are the flags of `autodidact bench train|sample`.
+type benchOptions struct {
+	shape   bench.Shape
+	steps   int
+	threads int
+	asJSON  bool
+}
+
+// newBenchCmd is `autodidact bench train|sample`.
+func newBenchCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "bench train|sample [flags]",
+		Short: "measure training and sampling speed",
+		Long: `Measure the engine on a model of a given shape with random weights and
+tokens: 'bench train' times full training steps, 'bench sample' times
+generation. The last line is tokens/s=N.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("bench: want `bench train` or `bench sample`")
+			}
+			return noCommandArgs(cmd, args)
+		},
+		RunE: func(*cobra.Command, []string) error { return nil }, // never reached: Args refuses
 	}
-	kind := args[0]
-	fs := flag.NewFlagSet("bench "+kind, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	s := bench.Shape{}
-	fs.IntVar(&s.D, "d", 256, "hidden size")
-	fs.IntVar(&s.Layers, "layers", 4, "transformer layers")
-	fs.IntVar(&s.Heads, "heads", 8, "attention heads")
-	fs.IntVar(&s.KVHeads, "kv-heads", 0, "key/value heads (0: same as --heads)")
-	fs.IntVar(&s.FF, "ff", 688, "MLP intermediate size")
-	fs.IntVar(&s.Vocab, "vocab", 64, "vocabulary size")
-	fs.IntVar(&s.Seq, "seq", 128, "sequence length (train)")
-	batch := fs.Int("batch", 0, "sequences per step (default 16 for train, 64 for sample)")
-	fs.IntVar(&s.Prompt, "prompt", 16, "prompt tokens (sample)")
-	fs.IntVar(&s.New, "new", 112, "generated tokens per sequence (sample)")
-	steps := fs.Int("steps", 0, "timed steps (default 10 for train, 3 for sample)")
-	threads := fs.Int("threads", 0, "worker threads (default: AUTODIDACT_THREADS or all cores)")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
-	if err := fs.Parse(args[1:]); err != nil {
+	c.AddCommand(newBenchKindCmd("train", "time full training steps: score, loss gradient, backward, clipping, AdamW", 16, 10),
+		newBenchKindCmd("sample", "time generation: prompts continued by a fixed number of sampled tokens", 64, 3))
+	return c
+}
+
+// newBenchKindCmd is `bench train` or `bench sample`, whose --batch and
+// --steps default to batch and steps.
+func newBenchKindCmd(kind, short string, batch, steps int) *cobra.Command {
+	var o benchOptions
+	c := &cobra.Command{
+		Use:   kind + " [flags]",
+		Short: short,
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runBench(kind, o, cmd.OutOrStdout())
+		},
+	}
+	f := c.Flags()
+	s := &o.shape
+	f.IntVar(&s.D, "d", 256, "hidden size")
+	f.IntVar(&s.Layers, "layers", 4, "transformer layers")
+	f.IntVar(&s.Heads, "heads", 8, "attention heads")
+	f.IntVar(&s.KVHeads, "kv-heads", 0, "key/value heads (0: same as --heads)")
+	f.IntVar(&s.FF, "ff", 688, "MLP intermediate size")
+	f.IntVar(&s.Vocab, "vocab", 64, "vocabulary size")
+	f.IntVar(&s.Seq, "seq", 128, "sequence length (train)")
+	f.IntVar(&s.Batch, "batch", batch, "sequences per step")
+	f.IntVar(&s.Prompt, "prompt", 16, "prompt tokens (sample)")
+	f.IntVar(&s.New, "new", 112, "generated tokens per sequence (sample)")
+	f.IntVar(&o.steps, "steps", steps, "timed steps")
+	f.IntVar(&o.threads, "threads", 0, "worker threads (default: AUTODIDACT_THREADS or all cores)")
+	f.BoolVar(&o.asJSON, "json", false, "print the result as JSON")
+	return c
+}
+
+// runBench carries out `autodidact bench train|sample`.
+func runBench(kind string, o benchOptions, stdout io.Writer) error {
+	cmd := "bench " + kind
+	s := o.shape
+	for _, p := range []struct {
+		name string
+		v    int
+	}{{"d", s.D}, {"layers", s.Layers}, {"heads", s.Heads}, {"ff", s.FF}, {"vocab", s.Vocab},
+		{"seq", s.Seq}, {"batch", s.Batch}, {"prompt", s.Prompt}, {"new", s.New}, {"steps", o.steps}} {
+		if err := positive(cmd, p.name, p.v); err != nil {
+			return err
+		}
+	}
+	if err := nonNegative(cmd, "kv-heads", s.KVHeads); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("bench %s: unexpected argument %q", kind, fs.Arg(0))
+	if err := checkThreads(cmd, o.threads); err != nil {
+		return err
 	}
-	if *threads > 0 {
-		tensor.SetThreads(*threads)
+	if err := checkMemory(cmd, "this shape", benchMemory(kind, s)); err != nil {
+		return err
 	}
-	s.Batch = *batch
+	if o.threads > 0 {
+		tensor.SetThreads(o.threads)
+	}
 	var res bench.Result
 	var err error
 	if kind == "train" {
-		if s.Batch == 0 {
-			s.Batch = 16
-		}
-		if *steps == 0 {
-			*steps = 10
-		}
-		res, err = bench.Train(s, *steps)
+		res, err = bench.Train(s, o.steps)
 	} else {
-		if s.Batch == 0 {
-			s.Batch = 64
-		}
-		if *steps == 0 {
-			*steps = 3
-		}
-		res, err = bench.Sample(s, *steps)
+		res, err = bench.Sample(s, o.steps)
 	}
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if o.asJSON {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		fmt.Fprintln(stdout, string(b))
 		return nil
 	}
 	fmt.Fprintf(stdout, "BLAS: %s\n%s\n", tensor.Backend(), res)
 	return nil
+}
+
+// benchMemory estimates, in bytes, what a benchmark of shape s allocates:
+// float32 weights (with gradients and two AdamW moments when training) and
+// the activations of a step (the KV cache and prefill when sampling). It is
+// rough, within a small factor, and computed in float64 so that huge
+// flags cannot overflow.
+func benchMemory(kind string, s bench.Shape) float64 {
+	d, L, H, ff, V := float64(s.D), float64(s.Layers), float64(s.Heads), float64(s.FF), float64(s.Vocab)
+	kv := float64(s.KVHeads)
+	if kv == 0 {
+		kv = H
+	}
+	kvw := kv * d / H // key/value width
+	params := V*d + L*(2*d*d+2*d*kvw+3*d*ff+2*d)
+	B := float64(s.Batch)
+	const f32 = 4
+	if kind == "train" {
+		T := float64(s.Seq)
+		act := B * T * (L*(16*d+4*ff+2*H*T) + 3*V)
+		return f32 * (4*params + act)
+	}
+	P, N := float64(s.Prompt), float64(s.New)
+	cache := B * (P + N) * L * 2 * kvw
+	prefill := B * P * (L*(16*d+4*ff+2*H*P) + 3*V)
+	return f32 * (2*params + cache + prefill + B*(V+16*d+4*ff))
 }

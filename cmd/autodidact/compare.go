@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -10,55 +9,85 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/autodidact-rl/autodidact/compare"
 	"github.com/autodidact-rl/autodidact/run"
 )
 
-// runCompare implements `autodidact compare --out DIR --seeds 1,2 RECIPE...
+// compareOptions are the flags of `autodidact compare`.
+type compareOptions struct {
+	sets     []string
+	out      string
+	seeds    string
+	smoke    bool
+	baseline string
+	parallel int
+	threads  int
+	share    bool
+}
+
+// newCompareCmd is `autodidact compare --out DIR --seeds 1,2 RECIPE...
 // [--set k=v]... [--smoke] [--baseline NAME] [--parallel N]`.
-func runCompare(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var sets multiFlag
-	fs.Var(&sets, "set", "override applied to every cell, e.g. --set rl.steps=50 (repeatable)")
-	out := fs.String("out", "", "compare directory (required; rerun with the same arguments to resume)")
-	seedList := fs.String("seeds", "1,2,3", "comma-separated seeds")
-	smoke := fs.Bool("smoke", false, "give every cell the tiny configuration of `run --smoke`")
-	baseline := fs.String("baseline", "", "recipe the paired differences are taken against (default: the first)")
-	parallel := fs.Int("parallel", 1, "cells run at once, each in its own process")
-	threads := fs.Int("threads", 0, "threads per cell (default: the cores split evenly between parallel cells)")
-	share := fs.Bool("share-pretraining", true, "cells with identical pretraining share one pretrained model (results unchanged, bit for bit)")
-	// Accept recipes before, between and after the flags.
-	var recipes []string
-	for len(args) > 0 {
-		for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-			recipes, args = append(recipes, args[0]), args[1:]
-		}
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		args = fs.Args()
+func newCompareCmd() *cobra.Command {
+	var o compareOptions
+	c := &cobra.Command{
+		Use:   "compare RECIPE... --out DIR [flags]",
+		Short: "run a grid of recipes × seeds and compare them with intervals",
+		Long: `Run every recipe with every seed (each cell a run directory under --out),
+then compare them: means with 95% t-intervals and paired differences
+against the baseline. Rerun with the same arguments to resume.`,
+		Example: `  autodidact compare --out cmp --seeds 1,2,3 grpo dapo
+  autodidact compare grpo nsr --out cmp --seeds 1,2 --set rl.steps=20 --smoke`,
+		Args:              needArgs(1, "name one or more recipes"),
+		ValidArgsFunction: completeRecipes(-1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCompare(o, args, cmd.OutOrStdout())
+		},
 	}
-	if *out == "" {
+	f := c.Flags()
+	f.StringArrayVar(&o.sets, "set", nil, "override applied to every cell, e.g. --set rl.steps=50 (repeatable)")
+	f.StringVar(&o.out, "out", "", "compare directory (required; rerun with the same arguments to resume)")
+	f.StringVar(&o.seeds, "seeds", "1,2,3", "comma-separated seeds")
+	f.BoolVar(&o.smoke, "smoke", false, "give every cell the tiny configuration of `run --smoke`")
+	f.StringVar(&o.baseline, "baseline", "", "recipe the paired differences are taken against (default: the first)")
+	f.IntVar(&o.parallel, "parallel", 1, "cells run at once, each in its own process")
+	f.IntVar(&o.threads, "threads", 0, "threads per cell (default: the cores split evenly between parallel cells)")
+	f.BoolVar(&o.share, "share-pretraining", true, "cells with identical pretraining share one pretrained model (results unchanged, bit for bit)")
+	c.MarkFlagDirname("out")
+	c.RegisterFlagCompletionFunc("baseline", completeRecipes(-1))
+	return c
+}
+
+// runCompare carries out `autodidact compare`.
+func runCompare(o compareOptions, recipes []string, stdout io.Writer) error {
+	if o.out == "" {
 		return fmt.Errorf("compare: --out DIR is required")
 	}
-	seeds, err := parseSeeds(*seedList)
+	if o.parallel < 1 {
+		return fmt.Errorf("compare: --parallel %d: want at least 1", o.parallel)
+	}
+	if err := checkThreads("compare", o.threads); err != nil {
+		return err
+	}
+	seeds, err := parseSeeds(o.seeds)
 	if err != nil {
 		return err
 	}
-	g := compare.Grid{Recipes: recipes, Seeds: seeds, Sets: sets, Smoke: *smoke, Baseline: *baseline}
-	o := compare.Options{Parallel: *parallel, Threads: *threads, Log: stdout, SharePretraining: *share}
-	if *parallel > 1 {
-		if o.Threads == 0 {
-			o.Threads = max(1, cores()/(*parallel))
+	o.parallel = min(o.parallel, len(recipes)*len(seeds)) // more workers than cells do nothing
+	g := compare.Grid{Recipes: recipes, Seeds: seeds, Sets: o.sets, Smoke: o.smoke, Baseline: o.baseline}
+	opt := compare.Options{Parallel: o.parallel, Threads: o.threads, Log: stdout, SharePretraining: o.share}
+	if o.parallel > 1 {
+		if opt.Threads == 0 {
+			opt.Threads = max(1, cores()/o.parallel)
 		}
 		exe, err := os.Executable()
 		if err != nil {
 			return fmt.Errorf("compare: cannot find this binary to run cells in parallel: %w", err)
 		}
-		o.Run = subprocess(exe, g)
+		opt.Run = subprocess(exe, g)
 	}
-	res, err := compare.Execute(g, *out, o)
+	res, err := compare.Execute(g, o.out, opt)
 	if err != nil {
 		return err
 	}
@@ -70,7 +99,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("compare: %d of %d cells failed (see %s/%s)", failed, len(res.Cells), *out, compare.JSONFile)
+		return fmt.Errorf("compare: %d of %d cells failed (see %s/%s)", failed, len(res.Cells), o.out, compare.JSONFile)
 	}
 	return nil
 }

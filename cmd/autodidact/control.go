@@ -1,140 +1,179 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/autodidact-rl/autodidact/control"
 	"github.com/autodidact-rl/autodidact/control/dataset"
 	"github.com/autodidact-rl/autodidact/control/env"
 )
 
-// runControl implements `autodidact control envs|train|eval|dataset`.
-func runControl(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "envs" {
-		fmt.Fprintln(stdout, strings.Join(env.Names(), "\n"))
-		return nil
+// Bounds of the control commands' counts: an episode loop or transition
+// buffer beyond these is a typo, not an experiment.
+const (
+	maxControlSteps    = 1_000_000_000
+	maxControlEpisodes = 1_000_000
+)
+
+// newControlCmd is `autodidact control envs|train|eval|dataset`; bare
+// `control` lists the environments.
+func newControlCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "control [envs|train|eval|dataset]",
+		Short: "classic-control environments, PPO/SAC training and offline datasets",
+		Long: `Classic-control reinforcement learning: list the environments, train a
+PPO or SAC policy into a run directory, evaluate it, or collect an
+offline dataset of transitions from a random or trained policy.`,
+		Example: `  autodidact control train --algo ppo --env CartPole-v1 --steps 100000
+  autodidact control eval runs/<dir> --episodes 20
+  autodidact control dataset --env CartPole-v1 --policy runs/<dir> --noise 0.3 --out d.safetensors`,
+		Args: noCommandArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return listEnvs(cmd.OutOrStdout()) },
 	}
-	switch args[0] {
-	case "train":
-		return controlTrain(args[1:], stdout, stderr)
-	case "eval":
-		return controlEval(args[1:], stdout, stderr)
-	case "dataset":
-	default:
-		return fmt.Errorf("control: want `control envs`, `control train --algo ppo --env NAME`, `control eval DIR` or `control dataset --env NAME --steps N --out FILE`")
-	}
-	fs := flag.NewFlagSet("control dataset", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	name := fs.String("env", "CartPole-v1", "environment")
-	policy := fs.String("policy", "random", "behaviour policy: random, or a run directory of `control train` (its greedy policy; add --noise for medium/mixed data)")
-	steps := fs.Int("steps", 10000, "transitions to collect")
-	noise := fs.Float64("noise", 0, "exploration noise: epsilon (discrete) or std in half-ranges (box)")
-	seed := fs.Uint64("seed", 1, "seed")
-	out := fs.String("out", "", "output .safetensors file")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if *out == "" || *steps <= 0 {
-		return fmt.Errorf("control dataset: --out and a positive --steps are required")
-	}
-	e, err := env.Make(*name)
-	if err != nil {
-		return err
-	}
-	behaviour := dataset.RandomPolicy(e.ActionSpace())
-	if *policy != "random" {
-		p, trainedOn, err := control.LoadPolicy(filepath.Join(*policy, "policy.safetensors"))
-		if err != nil {
-			return err
-		}
-		if trainedOn != *name {
-			return fmt.Errorf("control dataset: the policy in %s was trained on %s, not %s", *policy, trainedOn, *name)
-		}
-		behaviour = func(obs []float32, _ *rand.Rand) []float64 { return p.Act(obs) }
-	}
-	d, err := dataset.Collect(*name, *policy, behaviour, *steps, *noise, *seed)
-	if err != nil {
-		return err
-	}
-	if err := d.Save(*out); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "wrote %d transitions (%d episodes) of %s to %s\n", d.Len(), d.Episodes, *name, *out)
-	return nil
+	c.AddCommand(&cobra.Command{
+		Use:   "envs",
+		Short: "list the environments",
+		Args:  noArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return listEnvs(cmd.OutOrStdout()) },
+	}, newControlTrainCmd(), newControlEvalCmd(), newControlDatasetCmd())
+	return c
 }
 
-// controlTrain implements `autodidact control train --algo ppo --env NAME
-// --seed N --steps N [--out DIR]`.
-func controlTrain(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("control train", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	algo := fs.String("algo", "ppo", "algorithm: ppo or sac")
-	name := fs.String("env", "CartPole-v1", "environment")
-	seed := fs.Uint64("seed", 1, "seed")
-	steps := fs.Int("steps", 0, "environment steps (default 500000 for ppo, 20000 for sac)")
-	out := fs.String("out", "", "run directory (default runs/<timestamp>-<algo>-<env>)")
-	episodes := fs.Int("eval-episodes", 20, "greedy evaluation episodes at the end")
-	if err := fs.Parse(args); err != nil {
+// listEnvs prints the environment names, one a line.
+func listEnvs(w io.Writer) error {
+	_, err := fmt.Fprintln(w, strings.Join(env.Names(), "\n"))
+	return err
+}
+
+// completeEnvs completes --env with the environment names.
+func completeEnvs(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return env.Names(), cobra.ShellCompDirectiveNoFileComp
+}
+
+// controlTrainOptions are the flags of `control train`.
+type controlTrainOptions struct {
+	algo, env, out string
+	seed           uint64
+	steps          int
+	episodes       int
+}
+
+// newControlTrainCmd is `control train --algo ppo --env NAME --seed N
+// --steps N [--out DIR]`.
+func newControlTrainCmd() *cobra.Command {
+	var o controlTrainOptions
+	c := &cobra.Command{
+		Use:   "train [flags]",
+		Short: "train a PPO or SAC policy into a run directory",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("steps") {
+				o.steps = 0 // the algorithm's default
+			} else if o.steps < 1 {
+				return fmt.Errorf("control train: --steps %d: want a positive number of environment steps", o.steps)
+			}
+			return controlTrain(o, cmd.OutOrStdout())
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.algo, "algo", "ppo", "algorithm: ppo or sac")
+	f.StringVar(&o.env, "env", "CartPole-v1", "environment (see control envs)")
+	f.Uint64Var(&o.seed, "seed", 1, "seed")
+	f.IntVar(&o.steps, "steps", 0, "environment steps (default 500000 for ppo, 20000 for sac)")
+	f.StringVar(&o.out, "out", "", "run directory (default runs/<timestamp>-<algo>-<env>)")
+	f.IntVar(&o.episodes, "eval-episodes", 20, "greedy evaluation episodes at the end")
+	c.RegisterFlagCompletionFunc("env", completeEnvs)
+	c.RegisterFlagCompletionFunc("algo", cobra.FixedCompletions([]string{"ppo", "sac"}, cobra.ShellCompDirectiveNoFileComp))
+	c.MarkFlagDirname("out")
+	return c
+}
+
+// controlTrain carries out `control train`; o.steps 0 is the algorithm's
+// default.
+func controlTrain(o controlTrainOptions, stdout io.Writer) error {
+	const cmd = "control train"
+	if o.algo != "ppo" && o.algo != "sac" {
+		return fmt.Errorf("control train: algo %q: want ppo or sac", o.algo)
+	}
+	e, err := env.Make(o.env)
+	if err != nil {
 		return err
 	}
-	if _, err := env.Make(*name); err != nil {
-		return err
+	if o.steps > maxControlSteps {
+		return fmt.Errorf("%s: --steps %d: at most %d", cmd, o.steps, maxControlSteps)
 	}
-	dir := *out
+	if o.episodes < 1 || o.episodes > maxControlEpisodes {
+		return fmt.Errorf("%s: --eval-episodes %d: want 1 to %d", cmd, o.episodes, maxControlEpisodes)
+	}
+	dir := o.out
 	if dir == "" {
-		dir = filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+*algo+"-"+*name)
+		// MERGE: a second default run directory; switch it too if
+		// run.DefaultDir should name control runs.
+		dir = filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+o.algo+"-"+o.env)
 	}
 	var s *control.Summary
-	var err error
-	switch *algo {
+	switch o.algo {
 	case "ppo":
-		cfg := control.DefaultPPO(*name)
-		cfg.Seed = *seed
-		if *steps > 0 {
-			cfg.Steps = *steps
+		cfg := control.DefaultPPO(o.env)
+		cfg.Seed = o.seed
+		if o.steps > 0 {
+			cfg.Steps = o.steps
 		}
-		s, err = control.RunPPO(cfg, dir, *episodes, stdout)
+		s, err = control.RunPPO(cfg, dir, o.episodes, stdout)
 	case "sac":
-		cfg := control.DefaultSAC(*name)
-		cfg.Seed = *seed
-		if *steps > 0 {
-			cfg.Steps = *steps
+		cfg := control.DefaultSAC(o.env)
+		cfg.Seed = o.seed
+		if o.steps > 0 {
+			cfg.Steps = o.steps
 		}
-		s, err = control.RunSAC(cfg, dir, *episodes, stdout)
-	default:
-		return fmt.Errorf("control train: algo %q: want ppo or sac", *algo)
+		od, ad := float64(e.ObservationSpace().Dim), float64(e.ActionSpace().Dim)
+		if err := checkMemory(cmd, "the SAC replay buffer", float64(min(cfg.Buffer, cfg.Steps))*(2*od+ad+4)*4); err != nil {
+			return err
+		}
+		s, err = control.RunSAC(cfg, dir, o.episodes, stdout)
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: final_return %.1f (mean of %d greedy episodes), %.0fs; run directory %s\n", *name, s.FinalReturn, *episodes, s.WallSeconds, dir)
+	fmt.Fprintf(stdout, "%s: final_return %.1f (mean of %d greedy episodes), %.0fs; run directory %s\n", o.env, s.FinalReturn, o.episodes, s.WallSeconds, dir)
 	return nil
 }
 
-// controlEval implements `autodidact control eval DIR --episodes N`.
-func controlEval(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return fmt.Errorf("control eval: name a run directory")
+// newControlEvalCmd is `control eval DIR [--episodes N] [--seed N]`.
+func newControlEvalCmd() *cobra.Command {
+	var episodes int
+	var seed uint64
+	c := &cobra.Command{
+		Use:   "eval DIR [flags]",
+		Short: "evaluate the greedy policy of a control run directory",
+		Args:  rangeArgs(1, 1, "name one run directory of control train"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return controlEval(args[0], episodes, seed, cmd.OutOrStdout())
+		},
 	}
-	dir := args[0]
-	fs := flag.NewFlagSet("control eval", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	episodes := fs.Int("episodes", 20, "episodes")
-	seed := fs.Uint64("seed", 12345, "seed of the evaluation episodes")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
+	c.Flags().IntVar(&episodes, "episodes", 20, "episodes")
+	c.Flags().Uint64Var(&seed, "seed", 12345, "seed of the evaluation episodes")
+	return c
+}
+
+// controlEval carries out `control eval`.
+func controlEval(dir string, episodes int, seed uint64, stdout io.Writer) error {
+	if episodes < 1 || episodes > maxControlEpisodes {
+		return fmt.Errorf("control eval: --episodes %d: want 1 to %d", episodes, maxControlEpisodes)
 	}
 	p, name, err := control.LoadPolicy(filepath.Join(dir, "policy.safetensors"))
 	if err != nil {
-		return err
+		return fmt.Errorf("control eval: %s is not a control run directory: %w", dir, err)
 	}
-	rets, err := p.Evaluate(name, *episodes, *seed)
+	rets, err := p.Evaluate(name, episodes, seed)
 	if err != nil {
 		return err
 	}
@@ -143,5 +182,80 @@ func controlEval(args []string, stdout, stderr io.Writer) error {
 		sum += r
 	}
 	fmt.Fprintf(stdout, "%s: mean return %.1f over %d episodes\n", name, sum/float64(len(rets)), len(rets))
+	return nil
+}
+
+// controlDatasetOptions are the flags of `control dataset`.
+type controlDatasetOptions struct {
+	env, policy, out string
+	steps            int
+	noise            float64
+	seed             uint64
+}
+
+// newControlDatasetCmd is `control dataset --env NAME --steps N --out FILE
+// [--policy DIR] [--noise X]`.
+func newControlDatasetCmd() *cobra.Command {
+	var o controlDatasetOptions
+	c := &cobra.Command{
+		Use:   "dataset --out FILE [flags]",
+		Short: "collect offline transitions from a random or trained policy",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return controlDataset(o, cmd.OutOrStdout())
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.env, "env", "CartPole-v1", "environment (see control envs)")
+	f.StringVar(&o.policy, "policy", "random", "behaviour policy: random, or a run directory of `control train` (its greedy policy; add --noise for medium/mixed data)")
+	f.IntVar(&o.steps, "steps", 10000, "transitions to collect")
+	f.Float64Var(&o.noise, "noise", 0, "exploration noise: epsilon (discrete) or std in half-ranges (box)")
+	f.Uint64Var(&o.seed, "seed", 1, "seed")
+	f.StringVar(&o.out, "out", "", "output .safetensors file")
+	c.RegisterFlagCompletionFunc("env", completeEnvs)
+	return c
+}
+
+// controlDataset carries out `control dataset`.
+func controlDataset(o controlDatasetOptions, stdout io.Writer) error {
+	const cmd = "control dataset"
+	if o.out == "" || o.steps <= 0 {
+		return fmt.Errorf("control dataset: --out and a positive --steps are required")
+	}
+	if o.steps > maxControlSteps {
+		return fmt.Errorf("%s: --steps %d: at most %d", cmd, o.steps, maxControlSteps)
+	}
+	if math.IsNaN(o.noise) || math.IsInf(o.noise, 0) || o.noise < 0 {
+		return fmt.Errorf("%s: --noise %v: want a finite number, 0 or more", cmd, o.noise)
+	}
+	e, err := env.Make(o.env)
+	if err != nil {
+		return err
+	}
+	od, ad := float64(e.ObservationSpace().Dim), float64(e.ActionSpace().Dim)
+	// Observations and next observations, actions, reward, flags, while
+	// collecting and again while saving.
+	if err := checkMemory(cmd, fmt.Sprintf("%d transitions", o.steps), 2*float64(o.steps)*(2*od+ad+4)*4); err != nil {
+		return err
+	}
+	behaviour := dataset.RandomPolicy(e.ActionSpace())
+	if o.policy != "random" {
+		p, trainedOn, err := control.LoadPolicy(filepath.Join(o.policy, "policy.safetensors"))
+		if err != nil {
+			return err
+		}
+		if trainedOn != o.env {
+			return fmt.Errorf("control dataset: the policy in %s was trained on %s, not %s (add --env %s)", o.policy, trainedOn, o.env, trainedOn)
+		}
+		behaviour = func(obs []float32, _ *rand.Rand) []float64 { return p.Act(obs) }
+	}
+	d, err := dataset.Collect(o.env, o.policy, behaviour, o.steps, o.noise, o.seed)
+	if err != nil {
+		return err
+	}
+	if err := d.Save(o.out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d transitions (%d episodes) of %s to %s\n", d.Len(), d.Episodes, o.env, o.out)
 	return nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -12,27 +11,31 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/autodidact-rl/autodidact/dash"
 )
 
-// runDash serves the read-only web dashboard over run directories:
-// autodidact dash [--addr 127.0.0.1:8080] DIR...
-func runDash(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("dash", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", dash.DefaultAddr, "listen address (loopback by default: the runs are served to whoever can connect)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: autodidact dash [--addr 127.0.0.1:8080] DIR...")
-		fs.PrintDefaults()
+// newDashCmd is `autodidact dash [--addr 127.0.0.1:8080] DIR...`: the
+// read-only web dashboard over run directories.
+func newDashCmd() *cobra.Command {
+	var addr string
+	c := &cobra.Command{
+		Use:     "dash DIR... [flags]",
+		Short:   "a local web dashboard of runs: curves, pass@k, episodes, control rollouts",
+		Example: "  autodidact dash runs\n  autodidact dash --addr 127.0.0.1:9000 runs/a runs/b",
+		Args:    needArgs(1, "give at least one run directory or a parent of run directories"),
+		RunE: func(cmd *cobra.Command, dirs []string) error {
+			return runDash(addr, dirs, cmd.OutOrStdout())
+		},
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	dirs := fs.Args()
-	if len(dirs) == 0 {
-		fs.Usage()
-		return errors.New("dash: give at least one run directory or a parent of run directories")
-	}
+	c.Flags().StringVar(&addr, "addr", dash.DefaultAddr, "listen address (loopback by default: the runs are served to whoever can connect)")
+	return c
+}
+
+// runDash checks the directories, listens on addr and serves until
+// interrupted.
+func runDash(addr string, dirs []string, stdout io.Writer) error {
 	for _, d := range dirs {
 		st, err := os.Stat(d)
 		if err != nil {
@@ -42,7 +45,7 @@ func runDash(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("dash: %s is not a directory", d)
 		}
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("dash: %w", err)
 	}

@@ -3,42 +3,58 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 
+	"github.com/spf13/cobra"
+
 	"github.com/autodidact-rl/autodidact/verify"
 )
 
-// runGrade implements `autodidact grade [FILE]`: JSON lines with gold and
-// response (and optional format) in, the same lines with pred and correct
-// added out.
-func runGrade(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("grade", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	format := fs.String("format", "auto", "default answer format: auto, gsm8k or math (a line's own format field wins)")
-	skipBad := fs.Bool("skip-bad", false, "skip malformed lines (counted on stderr) instead of failing")
-	if err := fs.Parse(args); err != nil {
-		return err
+// newGradeCmd is `autodidact grade [--format auto|gsm8k|math] [--skip-bad]
+// [FILE]`: JSON lines with gold and response (and optional format) in, the
+// same lines with pred and correct added out.
+func newGradeCmd() *cobra.Command {
+	var format string
+	var skipBad bool
+	c := &cobra.Command{
+		Use:   "grade [FILE] [flags]",
+		Short: "grade JSON lines {gold, response[, format]}: adds pred and correct",
+		Long: `Grade JSON lines, one object per line with "gold" and "response" (and an
+optional "format": auto, gsm8k or math), from FILE or standard input
+(no FILE, or -). Each line is written back with "pred" (the extracted
+answer, or null) and "correct" added; a count goes to standard error.`,
+		Example: `  printf '%s\n' '{"gold":"#### 18","response":"9*2=18, so #### 18"}' > answers.jsonl
+  autodidact grade answers.jsonl
+  autodidact grade --format math < answers.jsonl`,
+		Args: rangeArgs(0, 1, "at most one input file"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runGrade(format, skipBad, args, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
 	}
-	def, ok := verify.ParseFormat(*format)
+	c.Flags().StringVar(&format, "format", "auto", "default answer format: auto, gsm8k or math (a line's own format field wins)")
+	c.Flags().BoolVar(&skipBad, "skip-bad", false, "skip malformed lines (counted on stderr) instead of failing")
+	c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"auto", "gsm8k", "math"}, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+// runGrade carries out `autodidact grade`.
+func runGrade(format string, skipBad bool, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	def, ok := verify.ParseFormat(format)
 	if !ok {
-		return fmt.Errorf("grade: unknown format %q (want auto, gsm8k or math)", *format)
+		return fmt.Errorf("grade: unknown format %q (want auto, gsm8k or math)", format)
 	}
-	in, name := io.Reader(os.Stdin), "stdin"
-	if fs.NArg() > 1 {
-		return fmt.Errorf("grade: at most one input file")
-	}
-	if fs.NArg() == 1 && fs.Arg(0) != "-" {
-		f, err := os.Open(fs.Arg(0))
+	in, name := stdin, "stdin"
+	if len(args) == 1 && args[0] != "-" {
+		f, err := os.Open(args[0])
 		if err != nil {
-			return err
+			return fmt.Errorf("grade: %w", err)
 		}
 		defer f.Close()
-		in, name = f, fs.Arg(0)
+		in, name = f, args[0]
 	}
-	return gradeLines(in, name, stdout, stderr, def, *skipBad)
+	return gradeLines(in, name, stdout, stderr, def, skipBad)
 }
 
 func gradeLines(in io.Reader, name string, stdout, stderr io.Writer, def verify.Format, skipBad bool) error {

@@ -3,37 +3,60 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/spf13/cobra"
 
 	"github.com/autodidact-rl/autodidact/episode"
 	"github.com/autodidact-rl/autodidact/run"
 	"github.com/autodidact-rl/autodidact/tokenizer"
 )
 
-// runShow implements `autodidact show RUN [--step N] [--by logprob|advantage] [-n N]`:
-// the episodes a run recorded in samples.jsonl, in the terminal.
-func runShow(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("show", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	step := fs.Int("step", 0, "RL step to show (0: the last one recorded)")
-	by := fs.String("by", "logprob", "colour the policy's tokens by logprob, advantage or none")
-	n := fs.Int("n", 0, "episodes to show (0: all of the step)")
-	color := fs.String("color", "auto", "ANSI colours: auto (on a terminal), always or never")
-	var dir string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		dir, args = args[0], args[1:]
+// showOptions are the flags of `autodidact show`.
+type showOptions struct {
+	step  int
+	by    string
+	n     int
+	color string
+}
+
+// newShowCmd is `autodidact show RUN [--step N] [--by logprob|advantage|none]
+// [-n N] [--color auto|always|never]`.
+func newShowCmd() *cobra.Command {
+	var o showOptions
+	c := &cobra.Command{
+		Use:   "show RUN [flags]",
+		Short: "print a run's episodes with roles, tokens coloured by log-prob or advantage",
+		Example: `  autodidact show runs/<dir> --step 10 --color always
+  autodidact show runs/<dir> -n 1 --by advantage`,
+		Args: rangeArgs(1, 1, "name one run directory (show RUN [--step N])"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runShow(args[0], o, cmd.OutOrStdout())
+		},
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
+	f := c.Flags()
+	f.IntVar(&o.step, "step", 0, "RL step to show (0: the last one recorded)")
+	f.StringVar(&o.by, "by", "logprob", "colour the policy's tokens by logprob, advantage or none")
+	f.IntVarP(&o.n, "n", "n", 0, "episodes to show (0: all of the step)")
+	f.StringVar(&o.color, "color", "auto", "ANSI colours: auto (on a terminal), always or never")
+	c.RegisterFlagCompletionFunc("by", cobra.FixedCompletions([]string{"logprob", "advantage", "none"}, cobra.ShellCompDirectiveNoFileComp))
+	c.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+// runShow prints the episodes a run recorded in samples.jsonl.
+func runShow(dir string, o showOptions, stdout io.Writer) error {
+	step, by, n, color := &o.step, &o.by, &o.n, &o.color
+	if *step < 0 || *n < 0 {
+		return fmt.Errorf("show: --step %d, -n %d: want 0 or more", *step, *n)
 	}
-	if dir == "" && fs.NArg() == 1 {
-		dir = fs.Arg(0)
-	} else if dir == "" || fs.NArg() > 0 {
-		return fmt.Errorf("show: name one run directory (show RUN [--step N])")
+	switch *color {
+	case "auto", "always", "never":
+	default:
+		return fmt.Errorf("show --color %q: want auto, always or never", *color)
 	}
 	switch *by {
 	case "logprob", "advantage":

@@ -1,70 +1,132 @@
 package main
 
 import (
-	"flag"
+	"bufio"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/autodidact-rl/autodidact/task"
 )
 
-// runTasks implements `autodidact tasks` (list) and `autodidact tasks
-// sample NAME -n 5` (problems with reference or noisy solutions).
-func runTasks(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "list" {
-		for _, name := range task.Names() {
-			t, _ := task.New(name, nil)
-			fmt.Fprintf(stdout, "%-10s %s\n", name, t.Description())
-		}
-		return nil
+// newTasksCmd is `autodidact tasks [list]` (the tasks) and `autodidact
+// tasks sample NAME -n 5` (problems with reference or noisy solutions).
+func newTasksCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "tasks [list|sample NAME]",
+		Short: "list tasks, or print problems with solutions",
+		Args:  noCommandArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return listTasks(cmd.OutOrStdout()) },
 	}
-	if args[0] != "sample" || len(args) < 2 {
-		return fmt.Errorf("tasks: want `tasks`, `tasks list` or `tasks sample NAME [-n 5]`")
+	c.AddCommand(&cobra.Command{
+		Use:   "list",
+		Short: "list the tasks with their descriptions",
+		Args:  noArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return listTasks(cmd.OutOrStdout()) },
+	}, newTasksSampleCmd())
+	return c
+}
+
+// listTasks prints each task with its description.
+func listTasks(w io.Writer) error {
+	for _, name := range task.Names() {
+		t, _ := task.New(name, nil)
+		fmt.Fprintf(w, "%-10s %s\n", name, t.Description())
 	}
-	name := args[1]
-	fs := flag.NewFlagSet("tasks sample", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	n := fs.Int("n", 5, "number of problems")
-	seed := fs.Uint64("seed", 1, "seed")
-	split := fs.String("split", "train", "train or test")
-	noise := fs.Float64("noise", 0, "error rate of the noisy solver (0: reference solutions)")
-	kinds := fs.String("noise-kinds", "", "comma-separated error kinds: "+strings.Join(task.NoiseKinds, ","))
-	var params paramFlags
-	fs.Var(&params, "param", "task parameter key=value (repeatable), e.g. --param max_digits=5")
-	if err := fs.Parse(args[2:]); err != nil {
+	return nil
+}
+
+// tasksSampleOptions are the flags of `tasks sample`.
+type tasksSampleOptions struct {
+	n      int
+	seed   uint64
+	split  string
+	noise  float64
+	kinds  string
+	params paramFlags
+}
+
+// maxTaskProblems bounds `tasks sample -n`: it prints every problem.
+const maxTaskProblems = 10_000_000
+
+// newTasksSampleCmd is `tasks sample NAME [-n 5] [--seed N] [--split
+// train|test] [--noise R] [--param k=v]...`.
+func newTasksSampleCmd() *cobra.Command {
+	var o tasksSampleOptions
+	c := &cobra.Command{
+		Use:   "sample NAME [flags]",
+		Short: "print problems of a task with reference or noisy solutions",
+		Example: `  autodidact tasks sample countdown -n 3
+  autodidact tasks sample add -n 5 --param max_digits=5 --noise 0.5`,
+		Args: rangeArgs(1, 1, "name one task (see autodidact tasks)"),
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return task.Names(), cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return tasksSample(args[0], o, cmd.OutOrStdout())
+		},
+	}
+	f := c.Flags()
+	f.IntVarP(&o.n, "n", "n", 5, "number of problems")
+	f.Uint64Var(&o.seed, "seed", 1, "seed")
+	f.StringVar(&o.split, "split", "train", "train or test")
+	f.Float64Var(&o.noise, "noise", 0, "error rate of the noisy solver (0: reference solutions)")
+	f.StringVar(&o.kinds, "noise-kinds", "", "comma-separated error kinds: "+strings.Join(task.NoiseKinds, ","))
+	f.Var(&o.params, "param", "task parameter key=value (repeatable), e.g. --param max_digits=5")
+	c.RegisterFlagCompletionFunc("split", cobra.FixedCompletions([]string{"train", "test"}, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+// tasksSample carries out `tasks sample`.
+func tasksSample(name string, o tasksSampleOptions, stdout io.Writer) error {
+	const cmd = "tasks sample"
+	if o.n < 1 || o.n > maxTaskProblems {
+		return fmt.Errorf("%s: -n %d: want 1 to %d problems", cmd, o.n, maxTaskProblems)
+	}
+	if err := finiteIn(cmd, "noise", o.noise, 0, 1); err != nil {
 		return err
 	}
-	t, err := task.New(name, params.m)
+	// A problem with its prompt, question and answer strings.
+	if err := checkMemory(cmd, fmt.Sprintf("-n %d", o.n), float64(o.n)*1024); err != nil {
+		return err
+	}
+	t, err := task.New(name, o.params.m)
 	if err != nil {
 		return err
 	}
 	s := task.Train
-	switch *split {
+	switch o.split {
 	case "train":
 	case "test":
 		s = task.Test
 	default:
-		return fmt.Errorf("tasks sample: split %q: want train or test", *split)
+		return fmt.Errorf("tasks sample: split %q: want train or test", o.split)
 	}
-	nz := task.Noise{Rate: *noise}
-	if *kinds != "" {
-		nz.Kinds = strings.Split(*kinds, ",")
+	nz := task.Noise{Rate: o.noise}
+	if o.kinds != "" {
+		nz.Kinds = strings.Split(o.kinds, ",")
 	}
 	if err := nz.Validate(); err != nil {
 		return err
 	}
-	ps, err := task.Generate(t, s, *seed, *n, task.DefaultTemplate)
+	ps, err := task.Generate(t, s, o.seed, o.n, task.DefaultTemplate)
 	if err != nil {
 		return err
 	}
-	r := rand.New(rand.NewPCG(*seed, 99))
+	r := rand.New(rand.NewPCG(o.seed, 99))
+	w := bufio.NewWriter(stdout)
+	defer w.Flush()
 	for i, p := range ps {
 		sol := task.Solve(t, p, task.DefaultTemplate, nz, r)
 		rw := t.Grade(p, sol)
-		fmt.Fprintf(stdout, "--- %s %s #%d (difficulty %d, answer %s, solution correct: %v)\n%s%s\n", name, s, i+1, p.Difficulty, p.Answer, rw.Correct, p.Prompt, sol)
+		fmt.Fprintf(w, "--- %s %s #%d (difficulty %d, answer %s, solution correct: %v)\n%s%s\n", name, s, i+1, p.Difficulty, p.Answer, rw.Correct, p.Prompt, sol)
 	}
 	return nil
 }
@@ -74,6 +136,9 @@ func runTasks(args []string, stdout, stderr io.Writer) error {
 type paramFlags struct{ m map[string]any }
 
 func (p *paramFlags) String() string { return fmt.Sprint(p.m) }
+
+// Type names the flag's value in help.
+func (p *paramFlags) Type() string { return "key=value" }
 
 func (p *paramFlags) Set(s string) error {
 	k, v, ok := strings.Cut(s, "=")

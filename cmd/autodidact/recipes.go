@@ -1,0 +1,433 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/autodidact-rl/autodidact/recipes"
+	"github.com/autodidact-rl/autodidact/run"
+	"github.com/autodidact-rl/autodidact/task"
+)
+
+// newRecipesCmd is `autodidact recipes` (every built-in recipe: name, one
+// line, paper) and `autodidact recipes show NAME [--set k=v]...` (the
+// resolved recipe with a comment per knob).
+func newRecipesCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "recipes [list|show NAME]",
+		Short: "list the built-in recipes, or print one resolved with every knob",
+		Args:  noCommandArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return listRecipes(cmd.OutOrStdout()) },
+	}
+	c.AddCommand(&cobra.Command{
+		Use:   "list",
+		Short: "list the built-in recipes: name, what it does, its paper",
+		Args:  noArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return listRecipes(cmd.OutOrStdout()) },
+	}, newRecipesShowCmd())
+	return c
+}
+
+// newRecipesShowCmd is `recipes show NAME [--set k=v]... [--smoke]`.
+func newRecipesShowCmd() *cobra.Command {
+	var sets []string
+	var smoke bool
+	c := &cobra.Command{
+		Use:   "show NAME [flags]",
+		Short: "print a recipe resolved over base.yaml, every knob with a comment",
+		Long: `Print the recipe NAME (built-in or a YAML file) as 'autodidact run' would
+use it: merged over recipes/base.yaml, with --smoke and --set applied,
+every knob present, each with a comment saying what it does.`,
+		Example: `  autodidact recipes show dapo
+  autodidact recipes show grpo --set rl.lr=5e-5 --smoke`,
+		Args:              rangeArgs(1, 1, "name one recipe (see autodidact recipes)"),
+		ValidArgsFunction: completeRecipes(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := resolveRecipe(args[0], smoke, sets, false, 0)
+			if err != nil {
+				return err
+			}
+			out, err := commentedYAML(r)
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	}
+	c.Flags().StringArrayVar(&sets, "set", nil, "override a recipe field, e.g. --set rl.lr=1e-5 (repeatable)")
+	c.Flags().BoolVar(&smoke, "smoke", false, "show the tiny configuration of `run --smoke`")
+	return c
+}
+
+// listRecipes prints one line per built-in recipe: name, what it does, its
+// paper.
+func listRecipes(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "RECIPE\tWHAT IT DOES\tPAPER")
+	for _, n := range recipes.Names() {
+		if n == "base" {
+			continue
+		}
+		paper := recipePapers[n]
+		if paper == "" {
+			paper = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", n, recipeOneLine(n), paper)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w, "\nRun one with 'autodidact run NAME' (add --smoke for a seconds-long check);\n'autodidact recipes show NAME' prints every knob it sets.")
+	return err
+}
+
+// recipeOneLine describes a recipe in one line: the summary its method
+// plug-in registered when it turns one on, else the first sentence of the
+// recipe file's leading comment.
+func recipeOneLine(name string) string {
+	if r, err := run.LoadRecipe(name); err == nil {
+		var methods []string
+		for m := range r.Methods {
+			methods = append(methods, m)
+		}
+		sort.Strings(methods)
+		for _, m := range methods {
+			if s, ok := run.MethodSummary(m); ok && s != "" {
+				return s
+			}
+		}
+	}
+	b, err := recipes.Read(name)
+	if err != nil {
+		return ""
+	}
+	return shorten(firstSentence(leadingComment(string(b))), 90)
+}
+
+// shorten cuts s at its first "; " and then to at most n runes, at a word
+// boundary, marking a cut with "…".
+func shorten(s string, n int) string {
+	if i := strings.Index(s, "; "); i > 0 {
+		s = s[:i]
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	cut := string(r[:n-1])
+	if i := strings.LastIndex(cut, " "); i > n/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ,:;") + "…"
+}
+
+// leadingComment joins the '#' lines at the top of a YAML file.
+func leadingComment(doc string) string {
+	var parts []string
+	for _, line := range strings.Split(doc, "\n") {
+		t := strings.TrimSpace(line)
+		if !strings.HasPrefix(t, "#") {
+			break
+		}
+		parts = append(parts, strings.TrimSpace(strings.TrimPrefix(t, "#")))
+	}
+	return strings.Join(parts, " ")
+}
+
+// firstSentence cuts s after its first sentence (a period followed by a
+// space or the end) and drops a trailing "(card N)" reference.
+func firstSentence(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '.' && (i == len(s)-1 || s[i+1] == ' ') && !strings.HasSuffix(s[:i], "Dr") {
+			s = s[:i]
+			break
+		}
+	}
+	if i := strings.LastIndex(s, " (card "); i >= 0 && strings.HasSuffix(s, ")") {
+		s = s[:i]
+	}
+	return strings.TrimSpace(s)
+}
+
+// recipePapers names the paper behind each built-in recipe, as the
+// doc comments of rl/<method>.go cite it.
+var recipePapers = map[string]string{
+	"grpo":            "DeepSeekMath (Shao et al., 2024)",
+	"dr_grpo":         "Understanding R1-Zero-Like Training (Liu et al., 2025)",
+	"dapo":            "DAPO: an open-source LLM RL system at scale (Yu et al., 2025)",
+	"rloo":            "Back to Basics: REINFORCE-style optimization for RLHF (Ahmadian et al., 2024)",
+	"reinforce_pp":    "REINFORCE++ (Hu, 2025)",
+	"ppo":             "Proximal Policy Optimization (Schulman et al., 2017)",
+	"nsr":             "The Surprising Effectiveness of Negative Reinforcement in LLM Reasoning",
+	"psr":             "The Surprising Effectiveness of Negative Reinforcement in LLM Reasoning",
+	"w_reinforce":     "The Surprising Effectiveness of Negative Reinforcement in LLM Reasoning",
+	"lite_ppo":        "Tricks or Traps? A Deep Dive into RL for LLM Reasoning",
+	"drpo":            "DRPO: Decoupled Reward Policy Optimization",
+	"grpo_lambda":     "Stable RL for Efficient Reasoning",
+	"siren":           "Rethinking Entropy Regularization",
+	"lp_reg":          "Low-probability Tokens Sustain Exploration",
+	"sar":             "",
+	"laser":           "LaSeR: Last-Token Self-Rewarding",
+	"self":            "The Reasoning Boundary Paradox",
+	"two_turn":        "SCoRe: Training LMs to Self-Correct via RL (Kumar et al., 2024)",
+	"two_turn_critic": "",
+	"tool_calc":       "",
+}
+
+// commentedYAML renders the resolved recipe with a line comment on every
+// knob (knobComment) and a head comment on every section.
+func commentedYAML(r *run.Recipe) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(r.YAML(), &doc); err != nil {
+		return nil, err
+	}
+	if len(doc.Content) == 1 {
+		commentNode(doc.Content[0], "", methodSet(r))
+	}
+	head := fmt.Sprintf("# Recipe %s resolved over recipes/base.yaml: every knob, with what it does.\n# Override any of them with --set KEY=VALUE (e.g. --set rl.lr=5e-5).\n", r.Name)
+	var buf bytes.Buffer
+	buf.WriteString(head)
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// methodSet is the set of method sections the recipe turns on.
+func methodSet(r *run.Recipe) map[string]bool {
+	m := map[string]bool{}
+	for n := range r.Methods {
+		m[n] = true
+	}
+	return m
+}
+
+// commentNode annotates the keys of a mapping node under prefix.
+func commentNode(n *yaml.Node, prefix string, methods map[string]bool) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := k.Value
+		if prefix != "" {
+			key = prefix + "." + k.Value
+		}
+		c := knobComment(key, methods)
+		if v.Kind == yaml.MappingNode && len(v.Content) > 0 {
+			if c != "" {
+				k.HeadComment = c
+			}
+			commentNode(v, key, methods)
+			continue
+		}
+		if v.Kind == yaml.SequenceNode && allScalars(v) {
+			v.Style = yaml.FlowStyle
+		}
+		if c == "" {
+			continue
+		}
+		if v.Kind == yaml.MappingNode || v.Style == yaml.FlowStyle {
+			k.HeadComment = c // yaml.v3 misplaces line comments after a flow {} or [...]
+		} else {
+			k.LineComment = c
+		}
+	}
+}
+
+// allScalars says whether every item of a sequence node is a scalar.
+func allScalars(n *yaml.Node) bool {
+	for _, c := range n.Content {
+		if c.Kind != yaml.ScalarNode {
+			return false
+		}
+	}
+	return true
+}
+
+// knobComment is the comment of a dotted key: its entry in knobComments,
+// else a section or method's generic line, else "".
+func knobComment(key string, methods map[string]bool) string {
+	if c, ok := knobComments[key]; ok {
+		return c
+	}
+	section, _, nested := strings.Cut(key, ".")
+	if methods[section] {
+		if !nested {
+			s, _ := run.MethodSummary(section)
+			return "method plug-in " + section + ": " + s
+		}
+		return "a setting of method " + section + " (run/" + section + ".go)"
+	}
+	switch {
+	case strings.HasPrefix(key, "task.params."):
+		return "a parameter of the task (autodidact tasks sample NAME --param k=v tries it)"
+	case strings.HasPrefix(key, "env.params."):
+		return "a setting of the environment (episode package)"
+	case strings.HasPrefix(key, "roles."):
+		parts := strings.Split(key, ".")
+		if len(parts) == 2 {
+			return "role " + parts[1] + ", played by another model when the environment asks for it"
+		}
+		switch parts[len(parts)-1] {
+		case "model":
+			return "who plays the role: reference (frozen copy), policy (the policy itself) or trained (a copy with its own optimiser)"
+		case "temperature":
+			return "the role's sampling temperature"
+		case "max_new_tokens":
+			return "the role's longest turn, in tokens"
+		}
+	}
+	return ""
+}
+
+// knobComments says what each loop knob does. The section comments follow
+// recipes/base.yaml; the knob comments follow the fields of run.Recipe.
+var knobComments = map[string]string{
+	"name":             "the recipe's name (runs/<timestamp>-<name>)",
+	"seed":             "seed of everything random: data, initialisation, sampling",
+	"threads":          "worker threads (0: AUTODIDACT_THREADS or all cores)",
+	"checkpoint_every": "steps between checkpoints in every stage",
+	"samples_per_step": "episodes written to samples.jsonl per RL step",
+
+	"task":                        "the procedural task: its name, parameters and prompt template",
+	"task.name":                   "task (autodidact tasks lists them)",
+	"task.params":                 "the task's parameters (none set)",
+	"task.template":               "how a problem becomes a prompt",
+	"task.template.prompt":        "prompt text; {question} is replaced by the problem",
+	"task.template.answer_prefix": "text before the final answer in solutions",
+
+	"model":                         "the policy's shape (Llama/Qwen2-like decoder)",
+	"model.hidden_size":             "width of the residual stream",
+	"model.intermediate_size":       "width of the SwiGLU MLP",
+	"model.num_hidden_layers":       "transformer layers",
+	"model.num_attention_heads":     "query heads",
+	"model.num_key_value_heads":     "key/value heads (fewer than query heads: grouped-query attention)",
+	"model.max_position_embeddings": "longest sequence, prompt plus completion, in tokens",
+	"model.rope_theta":              "RoPE base frequency",
+
+	"pretrain":              "next-token training on the noisy solver's text: decides how good the base model is",
+	"pretrain.steps":        "optimiser steps (0: no pretraining)",
+	"pretrain.batch":        "sequences per step",
+	"pretrain.lr":           "AdamW learning rate",
+	"pretrain.warmup":       "linear warm-up steps",
+	"pretrain.weight_decay": "AdamW weight decay",
+	"pretrain.grad_clip":    "global gradient-norm clip",
+	"pretrain.noise":        "errors of the noisy solver",
+	"pretrain.noise.rate":   "share of solutions with an error (0 to 1)",
+	"pretrain.noise.kinds":  "kinds of error: " + strings.Join(task.NoiseKinds, ", "),
+
+	"sft":              "supervised fine-tuning on reference solutions, completion only (when steps > 0)",
+	"sft.steps":        "optimiser steps (0: no SFT)",
+	"sft.batch":        "sequences per step",
+	"sft.lr":           "AdamW learning rate",
+	"sft.warmup":       "linear warm-up steps",
+	"sft.weight_decay": "AdamW weight decay",
+	"sft.grad_clip":    "global gradient-norm clip",
+	"sft.noise":        "errors in the SFT solutions",
+	"sft.noise.rate":   "share of solutions with an error (0 to 1)",
+	"sft.noise.kinds":  "kinds of error: " + strings.Join(task.NoiseKinds, ", "),
+
+	"rl":                  "the RL stage",
+	"rl.steps":            "RL steps (each: sample, score, update)",
+	"rl.prompts_per_step": "problems per step",
+	"rl.group_size":       "completions sampled per problem (the group of GRPO)",
+	"rl.max_new_tokens":   "longest completion, in tokens",
+	"rl.temperature":      "sampling temperature",
+	"rl.lr":               "AdamW learning rate of the policy",
+	"rl.warmup":           "linear warm-up steps",
+	"rl.weight_decay":     "AdamW weight decay",
+	"rl.epochs":           "passes over each step's samples",
+	"rl.mini_batches":     "mini-batches (optimiser steps) per epoch",
+	"rl.grad_clip":        "global gradient-norm clip",
+	"rl.adv_estimator":    "advantage estimator: grpo, drgrpo, rloo, reinforcepp, reinforcepp_baseline, gae, psr, nsr, full, w_reinforce",
+	"rl.norm_by_std":      "divide group-centred rewards by the group's standard deviation (grpo)",
+	"rl.adv_norm":         "grpo normalisation: group, batch or group_mean_batch_std (Lite PPO)",
+	"rl.reinforce_lambda": "W-REINFORCE weight of positive samples",
+	"rl.eps_low":          "clip range below 1 of the probability ratio",
+	"rl.eps_high":         "clip range above 1 of the probability ratio (clip-higher when > eps_low)",
+	"rl.dual_clip_c":      "dual-clip bound of negative-advantage ratios",
+	"rl.loss_agg_mode":    "loss aggregation: token-mean, seq-mean-token-mean, seq-mean-token-sum, seq-mean-token-sum-norm",
+	"rl.agg_const_len":    "L_const of seq-mean-token-sum-norm (0: mini-batch size × max_new_tokens)",
+	"rl.kl_coef":          "weight of the KL to the reference model (0: none)",
+	"rl.kl_estimator":     "KL estimator: k1, k2 or k3",
+	"rl.kl_in_reward":     "put the KL penalty in the reward instead of the loss",
+	"rl.entropy_coef":     "weight of the entropy bonus",
+	"rl.gamma":            "discount over tokens (gae)",
+	"rl.gae_lambda":       "GAE λ (gae)",
+	"rl.value_lr":         "learning rate of the value model (ppo with a critic)",
+	"rl.value_clip":       "clip range of the value loss",
+	"rl.vf_coef":          "weight of the value loss",
+	"rl.slots":            "episodes generated at once (continuous batching)",
+
+	"eval":                "held-out evaluation before and after RL",
+	"eval.problems":       "test problems",
+	"eval.samples":        "completions per problem",
+	"eval.temperature":    "sampling temperature",
+	"eval.every":          "RL steps between evaluations (0: only before and after)",
+	"eval.max_new_tokens": "longest completion, in tokens",
+	"eval.k_list":         "k of the reported pass@k and maj@k",
+
+	"env":           "the environment episodes run in: single, two_turn or tool",
+	"env.name":      "single (prompt, one completion, the task's grade), two_turn or tool",
+	"env.max_turns": "cut an episode after this many policy turns",
+	"env.params":    "the environment's own settings",
+
+	"roles": "roles besides the policy that an environment calls on: {NAME: {model, temperature, max_new_tokens}}",
+
+	"judge":                "where rewards come from: the verifier, or a model judge with a strictly parsed verdict",
+	"judge.name":           "verifier or model",
+	"judge.model":          "model judge: policy or reference",
+	"judge.template":       "model judge prompt, with {question} and {response}",
+	"judge.format":         "model judge output: score or verdict",
+	"judge.max_score":      "highest score of the score format",
+	"judge.samples":        "judgments per response",
+	"judge.combine":        "how judgments combine: mean or vote",
+	"judge.temperature":    "sampling temperature of the judge",
+	"judge.max_new_tokens": "longest judgment, in tokens",
+	"judge.fallback":       "reward of an unparsable judgment",
+
+	// Method plug-ins' sections (rl/<method>.go has the equations).
+	"dapo.dynamic_sampling":          "drop groups whose rewards are all equal and sample again",
+	"dapo.max_gen_rounds":            "generation rounds per step at most when sampling again",
+	"dapo.overlong_buffer_len":       "tokens before rl.max_new_tokens where the overlong penalty ramps up (0: no shaping)",
+	"dapo.overlong_penalty_factor":   "overlong penalty at rl.max_new_tokens",
+	"dapo.mask_truncated":            "leave truncated responses out of the policy loss",
+	"drpo.tau":                       "temperature of the log-mean-exp over negative scores",
+	"drpo.lambda":                    "length preference: positives weighted exp((1 - len/L_max) / lambda)",
+	"drpo.beta":                      "weight of the drift penalty against the sampling policy",
+	"drpo.delta":                     "KL the drift penalty tolerates before it acts",
+	"grpo_lambda.top_frac":           "share of the most-solved groups that get the length-penalised reward",
+	"laser.alpha":                    "weight of the self-reward loss alpha * (s - r)^2",
+	"laser.beta_v":                   "scale of the self-reward s = beta_v * (logp(token) - c)",
+	"laser.token":                    "the reserved token whose log-prob after a solution is the self-reward",
+	"lp_reg.beta":                    "weight of the KL towards the filtered proxy (0: off)",
+	"lp_reg.kappa":                   "min-p threshold of the proxy: tokens below kappa × the top probability are dropped",
+	"lp_reg.low_prob_quantile":       "positions regularised: log-probs below this quantile",
+	"lp_reg.only_negative_advantage": "regularise only positions of negative-advantage samples",
+	"sar.alpha":                      "weight of the self-aligned reward added to the verifier's",
+	"sar.clip":                       "bound of the self-aligned reward's magnitude",
+	"self.mode":                      "filter (train only on problems with 0 < p_hat <= tau) or weight; off disables it",
+	"self.n_estimate":                "samples per pool problem to estimate its success rate p_hat",
+	"self.tau":                       "highest success rate of the problems trained on",
+	"self.refresh_every":             "RL steps between success-rate estimates",
+	"self.pool":                      "training problems whose success rates are estimated",
+	"siren.coef":                     "weight of the anchored entropy term c * (H - H_anchor)^2 (0: off)",
+	"siren.top_p":                    "nucleus whose entropy is regularised",
+	"siren.peak_ratio":               "share of the highest-entropy positions regularised",
+	"siren.anchor":                   "initial (the entropy of the policy at the start) or fixed (anchor_value)",
+	"siren.anchor_value":             "the entropy anchor when anchor is fixed",
+}
