@@ -24,7 +24,10 @@ func newGradeCmd() *cobra.Command {
 		Long: `Grade JSON lines, one object per line with "gold" and "response" (and an
 optional "format": auto, gsm8k or math), from FILE or standard input
 (no FILE, or -). Each line is written back with "pred" (the extracted
-answer, or null) and "correct" added; a count goes to standard error.`,
+answer, or null) and "correct" added, and for an incorrect grade "reason"
+(no-answer, mismatch, hedge, conflicting-answers, candidate-list,
+response-too-long, answer-too-long, empty-box, ...: the verifier's rule
+that decided it); a count goes to standard error.`,
 		Example: `  printf '%s\n' '{"gold":"#### 18","response":"9*2=18, so #### 18"}' > answers.jsonl
   autodidact grade answers.jsonl
   autodidact grade --format math < answers.jsonl`,
@@ -131,6 +134,9 @@ func gradeLine(b []byte, def verify.Format) ([]byte, bool, error) {
 		row["pred"] = json.RawMessage("null")
 	}
 	row["correct"], _ = json.Marshal(g.Correct)
+	if g.Reason != "" {
+		row["reason"], _ = json.Marshal(g.Reason)
+	}
 	out, err := json.Marshal(row)
 	return out, g.Correct, err
 }

@@ -137,6 +137,7 @@ Start with 'autodidact recipes' to see the built-in recipes, then
 		newBenchCmd(),
 		newGradeCmd(),
 		newTasksCmd(),
+		newTokenizeCmd(),
 		newVersionCmd(),
 	)
 	root.SetHelpCommand(newHelpCmd(root))
