@@ -51,6 +51,7 @@ autodidact bench (train|sample)	autodidact bench \1 --steps 1
 (autodidact control eval .*)--episodes [0-9]+	\1--episodes 2
 ^(autodidact control dataset .*)$	\1 --steps 500
 ^autodidact dash 	serve_briefly autodidact dash 
+--tokenizer tokenizer\.json	--tokenizer $(tiny_tokenizer)
 EOF
 )
 
@@ -96,6 +97,17 @@ latest_run() {
   local d
   d=$(ls -1dt runs/*${1:+-$1} 2>/dev/null | head -n 1)
   printf '%s\n' "${d:-runs/NO-RUN-YET${1:+-$1}}"
+}
+# tiny_tokenizer: a small byte-level BPE tokenizer.json (the README's
+# example names a model's file, which a checkout does not have).
+tiny_tokenizer() {
+  cat > tiny-tokenizer.json <<'JSON'
+{"version": "1.0", "added_tokens": [], "normalizer": null, "pre_tokenizer": {"type": "Whitespace"},
+ "post_processor": null, "decoder": {"type": "Fuse"},
+ "model": {"type": "BPE", "dropout": null, "unk_token": "?", "continuing_subword_prefix": null, "end_of_word_suffix": null,
+   "fuse_unk": false, "byte_fallback": false, "vocab": {"?": 0, "H": 1, "e": 2, "l": 3, "o": 4, "w": 5, "r": 6, "d": 7, "ll": 8}, "merges": ["l l"]}}
+JSON
+  printf '%s\n' tiny-tokenizer.json
 }
 # serve_briefly CMD...: a server runs for 3 seconds; still serving then
 # is success.
