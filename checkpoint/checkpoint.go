@@ -199,40 +199,34 @@ func Latest(root string) (string, error) {
 			return dir, nil
 		}
 	}
-	entries, err := os.ReadDir(root)
+	dirs, err := List(root)
 	if err != nil {
-		if os.IsNotExist(err) {
-			return "", ErrNoCheckpoint
-		}
 		return "", err
 	}
-	var names []string
-	for _, e := range entries {
-		if e.IsDir() && strings.HasPrefix(e.Name(), "step-") && !strings.HasSuffix(e.Name(), ".old") {
-			if _, err := os.Stat(filepath.Join(root, e.Name(), StateFile)); err == nil {
-				names = append(names, e.Name())
-			}
-		}
+	return dirs[0], nil
+}
+
+// ReadState reads the state file of a checkpoint directory (no tensors).
+func ReadState(dir string) (State, error) {
+	var st State
+	path := filepath.Join(dir, StateFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return st, err
 	}
-	if len(names) == 0 {
-		return "", ErrNoCheckpoint
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("%s: %w", path, err)
 	}
-	sort.Strings(names)
-	return filepath.Join(root, names[len(names)-1]), nil
+	return st, nil
 }
 
 // Load restores weights (and, when opt is not nil, optimiser moments and
 // step count) from a checkpoint directory into existing objects of the
 // same shape, and returns the saved state.
 func Load(dir string, m *lm.Model, opt *optim.AdamW) (State, error) {
-	var st State
-	spath := filepath.Join(dir, StateFile)
-	b, err := os.ReadFile(spath)
+	st, err := ReadState(dir)
 	if err != nil {
 		return st, err
-	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("%s: %w", spath, err)
 	}
 	path := filepath.Join(dir, ModelFile)
 	ts, _, err := readChecked(path, st.SHA256)
