@@ -45,7 +45,7 @@ type Recipe struct {
 	// CheckpointKeepBest, the best by held-out pass@1.
 	CheckpointKeep     int  `yaml:"checkpoint_keep"`
 	CheckpointKeepBest bool `yaml:"checkpoint_keep_best"`
-	SamplesPerStep  int                   `yaml:"samples_per_step"` // episodes written to samples.jsonl per RL step
+	SamplesPerStep     int  `yaml:"samples_per_step"` // episodes written to samples.jsonl per RL step
 
 	// Methods holds the decoded sections of the recipe's method plug-ins
 	// (top-level keys named after a registered method), by name.

@@ -69,7 +69,7 @@ type runner struct {
 	samples    *lineWriter
 	start      time.Time
 	lastCk     time.Time // when the last checkpoint was written (checkpoint_seconds)
-	tty        bool // log is a terminal: show a live status line
+	tty        bool      // log is a terminal: show a live status line
 	bos        int32
 	eos        int32
 	methods    []method        // the recipe's method plug-ins
