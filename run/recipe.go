@@ -197,17 +197,27 @@ func LoadRecipe(nameOrPath string) (*Recipe, error) {
 	if err != nil {
 		return nil, fmt.Errorf("recipe base: %w", err)
 	}
-	if nameOrPath != "base" {
-		data, err := recipes.Read(nameOrPath)
-		if err != nil {
-			return nil, err
-		}
-		over, err := parseDoc(data)
-		if err != nil {
-			return nil, fmt.Errorf("recipe %s: %w", nameOrPath, err)
-		}
-		mergeLayer(doc, over)
+	if nameOrPath == "base" {
+		return recipeFromDoc(nameOrPath, doc)
 	}
+	data, err := recipes.Read(nameOrPath)
+	if err != nil {
+		return nil, err
+	}
+	return parseRecipe(nameOrPath, doc, data)
+}
+
+// parseRecipe merges a recipe file's contents over the base document.
+func parseRecipe(nameOrPath string, doc map[string]any, data []byte) (*Recipe, error) {
+	over, err := parseDoc(data)
+	if err != nil {
+		return nil, fmt.Errorf("recipe %s: %w", nameOrPath, err)
+	}
+	mergeLayer(doc, over)
+	return recipeFromDoc(nameOrPath, doc)
+}
+
+func recipeFromDoc(nameOrPath string, doc map[string]any) (*Recipe, error) {
 	r, err := decodeRecipe(doc)
 	if err != nil {
 		return nil, fmt.Errorf("recipe %s: %w", nameOrPath, err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/autodidact-rl/autodidact/checkpoint"
+	"github.com/autodidact-rl/autodidact/recipes"
 )
 
 // sameMetrics fails unless two run directories hold the same metrics
@@ -258,5 +259,33 @@ func TestSettingsAreValidated(t *testing.T) {
 	}
 	if !math.IsNaN(math.NaN()) {
 		t.Fatal()
+	}
+}
+
+// TestSavedRecipeKeepsItsIdentity: the recipe a resume reads back from
+// config.yaml must hash like the one the run started with, for every
+// recipe (else every resume would be refused as a changed recipe).
+func TestSavedRecipeKeepsItsIdentity(t *testing.T) {
+	for _, name := range recipes.Names() {
+		r, err := LoadRecipe(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, smoke := range []bool{false, true} {
+			if smoke {
+				if err := r.Smoke(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			path := filepath.Join(t.TempDir(), ConfigFile)
+			os.WriteFile(path, r.YAML(), 0o644)
+			back, err := LoadRecipe(path)
+			if err != nil {
+				t.Fatalf("%s: reading back %s: %v", name, ConfigFile, err)
+			}
+			if back.RecipeSHA256() != r.RecipeSHA256() {
+				t.Errorf("%s (smoke %v): the recipe read back differs: %v", name, smoke, diffYAML(r.YAML(), back.YAML()))
+			}
+		}
 	}
 }
