@@ -68,3 +68,22 @@ func (l *DirLock) Unlock() error {
 	l.f = nil
 	return err
 }
+
+// DirEntries lists what dir holds besides its lock file, sorted (at most
+// 6 names, the last one saying how many more there are).
+func DirEntries(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.Name() != LockFile {
+			names = append(names, e.Name())
+		}
+	}
+	if len(names) > 6 {
+		names = append(names[:5], fmt.Sprintf("%d more", len(names)-5))
+	}
+	return names, nil
+}
