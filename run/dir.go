@@ -65,6 +65,11 @@ func DefaultDir(root, name string) (string, error) {
 	return "", fmt.Errorf("no free run directory name under %s for %s", root, base)
 }
 
+// compareFailureNote is the note compare leaves in a cell directory whose
+// last attempt failed (compare.FailedFile); a cell that failed before
+// writing anything is started afresh over it.
+const compareFailureNote = "failed.txt"
+
 // checkFresh refuses a directory for a new run unless it is empty (its
 // lock file aside): a new run never overwrites anything.
 func checkFresh(dir string) error {
@@ -75,7 +80,7 @@ func checkFresh(dir string) error {
 	var names []string
 	run := false
 	for _, e := range entries {
-		if e.Name() == LockFile {
+		if e.Name() == LockFile || e.Name() == compareFailureNote {
 			continue
 		}
 		names = append(names, e.Name())

@@ -102,7 +102,7 @@ func (ru *runner) checkRecipe(dir string) error {
 	}
 	diff := "the recipe differs"
 	if p.RecipeYAML != "" {
-		if keys := diffYAML([]byte(p.RecipeYAML), doc); len(keys) > 0 {
+		if keys := diffYAML([]byte(p.RecipeYAML), doc, 8); len(keys) > 0 {
 			diff = "changed: " + strings.Join(keys, "; ")
 		}
 	}
@@ -111,8 +111,8 @@ func (ru *runner) checkRecipe(dir string) error {
 }
 
 // diffYAML lists the dotted keys whose values differ between two YAML
-// documents ("rl.lr: 0.0001 -> 0.5"), at most 8.
-func diffYAML(was, now []byte) []string {
+// documents ("rl.lr: 0.0001 -> 0.5"), at most limit (0: all) and a count.
+func diffYAML(was, now []byte, limit int) []string {
 	a, b := map[string]string{}, map[string]string{}
 	var da, db any
 	yaml.Unmarshal(was, &da)
@@ -140,8 +140,8 @@ func diffYAML(was, now []byte) []string {
 		}
 	}
 	sort.Strings(out)
-	if len(out) > 8 {
-		out = append(out[:8], fmt.Sprintf("and %d more", len(out)-8))
+	if limit > 0 && len(out) > limit {
+		out = append(out[:limit], fmt.Sprintf("and %d more", len(out)-limit))
 	}
 	return out
 }

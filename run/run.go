@@ -83,6 +83,9 @@ func Run(r *Recipe, dir string, resume bool, log io.Writer) (*Summary, error) {
 	if r.Threads > 0 {
 		tensor.SetThreads(r.Threads)
 	}
+	if err := r.Validate(); err != nil { // a recipe built by hand gets the checks too, before any work
+		return nil, err
+	}
 	if err := openRunDir(dir, resume); err != nil {
 		return nil, err
 	}
@@ -172,7 +175,11 @@ func (ru *runner) setup(resume bool) error {
 		if err := checkpoint.WriteFileAtomic(filepath.Join(ru.dir, ConfigFile), ru.r.YAML()); err != nil {
 			return err
 		}
-		if err := ru.tok.Save(filepath.Join(ru.dir, TokenizerFile)); err != nil {
+		tj, err := json.MarshalIndent(ru.tok, "", "  ") // what tokenizer.Char.Save writes, atomically
+		if err != nil {
+			return err
+		}
+		if err := checkpoint.WriteFileAtomic(filepath.Join(ru.dir, TokenizerFile), tj); err != nil {
 			return err
 		}
 	}

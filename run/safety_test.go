@@ -43,7 +43,10 @@ func TestFreshRunRefusesADirectoryWithFiles(t *testing.T) {
 		}
 	}
 	// An empty directory is fine (DefaultDir makes one).
-	if _, err := Run(tinyRecipe(t, "grpo"), t.TempDir(), false, &bytes.Buffer{}); err != nil {
+	// So is one holding only compare's note of a failed attempt.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "failed.txt"), []byte("boom\n"), 0o644)
+	if _, err := Run(tinyRecipe(t, "grpo"), dir, false, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -284,8 +287,34 @@ func TestSavedRecipeKeepsItsIdentity(t *testing.T) {
 				t.Fatalf("%s: reading back %s: %v", name, ConfigFile, err)
 			}
 			if back.RecipeSHA256() != r.RecipeSHA256() {
-				t.Errorf("%s (smoke %v): the recipe read back differs: %v", name, smoke, diffYAML(r.YAML(), back.YAML()))
+				t.Errorf("%s (smoke %v): the recipe read back differs: %v", name, smoke, DiffRecipes(r, back))
 			}
 		}
+	}
+}
+
+func TestDiffRecipes(t *testing.T) {
+	a, _ := LoadRecipe("grpo")
+	b, _ := LoadRecipe("grpo")
+	if err := b.Set([]string{"rl.lr=1e-5", "sar.alpha=0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(DiffRecipes(a, b), "\n")
+	if !strings.Contains(got, "rl.lr: 0.0001 -> 1e-05") || !strings.Contains(got, "sar.alpha: (absent) -> 0.1") {
+		t.Fatalf("DiffRecipes:\n%s", got)
+	}
+	if d := DiffRecipes(a, a); len(d) != 0 {
+		t.Fatalf("a recipe differs from itself: %v", d)
+	}
+}
+
+func TestSeedsAreParsedStrictly(t *testing.T) {
+	for _, bad := range []string{"-5", "1.5", "", "x", "18446744073709551616"} {
+		if _, err := ParseSeed(bad); err == nil || !strings.Contains(err.Error(), "seed") {
+			t.Errorf("ParseSeed(%q): %v", bad, err)
+		}
+	}
+	if n, err := ParseSeed("42"); err != nil || n != 42 {
+		t.Errorf("ParseSeed(42) = %d, %v", n, err)
 	}
 }

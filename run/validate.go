@@ -347,3 +347,15 @@ func b2f(b bool) float64 {
 // and the KV cache of the sampling slots. Validate refuses a recipe whose
 // estimate exceeds the machine's memory.
 func (r *Recipe) EstimateMemory() int64 { return clamp(r.memoryParts().total()) }
+
+// MachineMemory is the memory Validate compares EstimateMemory with: this
+// machine's MemTotal from /proc/meminfo in bytes (0: unknown, not checked).
+func MachineMemory() int64 { return memTotal() }
+
+// DiffRecipes lists the settings that differ between two recipes as
+// "key: old -> new" (dotted YAML keys, sorted; "(absent)" for a key only
+// one has),
+// e.g. to show what --set overrides changed in a dry run.
+func DiffRecipes(before, after *Recipe) []string {
+	return diffYAML(before.YAML(), after.YAML(), 0)
+}
