@@ -149,26 +149,35 @@ func TestResumeRefusesAChangedRecipe(t *testing.T) {
 }
 
 func TestResumeFallsBackFromACorruptCheckpoint(t *testing.T) {
-	ref, dir := t.TempDir(), t.TempDir()
-	if _, err := Run(tinyRecipe(t, "grpo"), ref, false, &bytes.Buffer{}); err != nil {
-		t.Fatal(err)
+	for _, method := range []string{"grpo", "ppo"} { // ppo: the critic's checkpoint must be there too
+		t.Run(method, func(t *testing.T) {
+			ref, dir := t.TempDir(), t.TempDir()
+			if _, err := Run(tinyRecipe(t, method), ref, false, &bytes.Buffer{}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Run(tinyRecipe(t, method), dir, false, &bytes.Buffer{}); err != nil {
+				t.Fatal(err)
+			}
+			latest, err := checkpoint.Latest(filepath.Join(dir, CheckpointDir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(latest, checkpoint.ModelFile), []byte("torn"), 0o644)
+			var log bytes.Buffer
+			if _, err := Run(tinyRecipe(t, method), dir, true, &log); err != nil {
+				t.Fatalf("resume: %v\n%s", err, log.String())
+			}
+			if !strings.Contains(log.String(), filepath.Base(latest)) || !strings.Contains(log.String(), "falling back") {
+				t.Fatalf("the log does not say it fell back from %s:\n%s", latest, log.String())
+			}
+			sameMetrics(t, ref, dir)
+			a, _ := os.ReadFile(filepath.Join(ref, SamplesFile))
+			b, _ := os.ReadFile(filepath.Join(dir, SamplesFile))
+			if len(a) == 0 || !bytes.Equal(a, b) {
+				t.Fatalf("samples.jsonl differs after the fallback (%d and %d bytes)", len(a), len(b))
+			}
+		})
 	}
-	if _, err := Run(tinyRecipe(t, "grpo"), dir, false, &bytes.Buffer{}); err != nil {
-		t.Fatal(err)
-	}
-	latest, err := checkpoint.Latest(filepath.Join(dir, CheckpointDir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(latest, checkpoint.ModelFile), []byte("torn"), 0o644)
-	var log bytes.Buffer
-	if _, err := Run(tinyRecipe(t, "grpo"), dir, true, &log); err != nil {
-		t.Fatalf("resume: %v\n%s", err, log.String())
-	}
-	if !strings.Contains(log.String(), filepath.Base(latest)) || !strings.Contains(log.String(), "falling back") {
-		t.Fatalf("the log does not say it fell back from %s:\n%s", latest, log.String())
-	}
-	sameMetrics(t, ref, dir)
 }
 
 func TestLinesAreWholeWhileTheRunIsAlive(t *testing.T) {
