@@ -247,6 +247,8 @@ func TestSettingsAreValidated(t *testing.T) {
 		{"seed=-5", "seed"},
 		{"rl.temperature=1e300", "rl.temperature"},
 		{"rl..lr=1", "rl..lr"},
+		{"rl={temperature: null}", "rl.temperature"},
+		{"eval.k_list=[1, null]", "eval.k_list[1]"},
 		{"checkpoint_keep=-1", "checkpoint_keep"},
 		{"checkpoint_seconds=-1", "checkpoint_seconds"},
 		{"rl.prompts_per_step=100000000", "prompts_per_step"},

@@ -73,14 +73,22 @@ func joinKey(prefix, k string) string {
 
 // checkIntegral walks a YAML value against the Go type it decodes into
 // and refuses a fractional number for an integer field (the YAML decoder
-// would silently cut 2.9 to 2), naming the key.
+// would silently cut 2.9 to 2) and a null for a number, boolean or string
+// (it would silently become zero), naming the key.
 func checkIntegral(key string, v any, t reflect.Type) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	switch t.Kind() {
+	case reflect.Bool, reflect.String, reflect.Float32, reflect.Float64:
+		if v == nil {
+			return fmt.Errorf("recipe %s: no value (null would silently make it %v); give one or leave the key out", key, reflect.Zero(t))
+		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if v == nil {
+			return fmt.Errorf("recipe %s: no value (null would silently make it 0); give one or leave the key out", key)
+		}
 		if f, ok := v.(float64); ok && (f != math.Trunc(f) || math.IsInf(f, 0)) {
 			return fmt.Errorf("recipe %s: %v is not an integer", key, f)
 		}
