@@ -258,8 +258,12 @@ func (ru *runner) checkpoint(stage string) error {
 	return ru.prune()
 }
 
-// restore loads the latest checkpoint: weights, optimiser, RNG, progress.
+// restore loads a checkpoint (dir: RUN/checkpoints/step-N): weights,
+// optimiser, RNG, progress, and the RL stage's models (reference, critic,
+// trained roles) from that checkpoint's run directory RUN, which need not
+// be ru.dir (a fork restores another run's checkpoint).
 func (ru *runner) restore(dir string) error {
+	src := filepath.Dir(filepath.Dir(dir))
 	// The optimiser's shape depends on the stage; load weights first.
 	st, err := checkpoint.Load(dir, ru.policy, nil)
 	if err != nil {
@@ -290,19 +294,19 @@ func (ru *runner) restore(dir string) error {
 		}
 	}
 	if ru.prog.GStep >= ru.sftEnd() && ru.r.RL.Steps > 0 && ru.prog.Base != nil {
-		if ru.ref, err = checkpoint.LoadModel(filepath.Join(ru.dir, RefDir)); err != nil {
+		if ru.ref, err = checkpoint.LoadModel(filepath.Join(src, RefDir)); err != nil {
 			return err
 		}
 		if ru.r.RL.AdvEstimator == "gae" {
 			if err := ru.newCritic(); err != nil {
 				return err
 			}
-			cdir := filepath.Join(ru.dir, CriticDir, filepath.Base(dir))
+			cdir := filepath.Join(src, CriticDir, filepath.Base(dir))
 			if _, err := checkpoint.Load(cdir, ru.critic, ru.critOpt); err != nil {
 				return fmt.Errorf("critic: %w", err)
 			}
 		}
-		if err := ru.loadRoleModels(filepath.Base(dir)); err != nil {
+		if err := ru.loadRoleModels(src, filepath.Base(dir)); err != nil {
 			return err
 		}
 	}
