@@ -329,3 +329,22 @@ func TestSeedsAreParsedStrictly(t *testing.T) {
 		t.Errorf("ParseSeed(42) = %d, %v", n, err)
 	}
 }
+
+func TestCheckpointSecondsAndKeepAll(t *testing.T) {
+	ref, dir := t.TempDir(), t.TempDir()
+	if _, err := Run(tinyRecipe(t, "grpo"), ref, false, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	r := tinyRecipe(t, "grpo")
+	if err := r.Set([]string{"checkpoint_every=1000", "checkpoint_seconds=1e-9", "checkpoint_keep=0"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(r, dir, false, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	dirs, err := checkpoint.List(filepath.Join(dir, CheckpointDir))
+	if total := r.Pretrain.Steps + r.RL.Steps; err != nil || len(dirs) != total {
+		t.Fatalf("%d checkpoints (%v), want one per step: %d", len(dirs), err, total)
+	}
+	sameMetrics(t, ref, dir) // where checkpoints fall changes nothing computed
+}
