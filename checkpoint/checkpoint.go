@@ -127,6 +127,9 @@ func Save(root string, m *lm.Model, opt *optim.AdamW, st State) (string, error) 
 		return "", err
 	}
 	defer os.RemoveAll(tmp) // no-op after the rename
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes 0700
+		return "", err
+	}
 	if err := SaveModel(tmp, m); err != nil {
 		return "", err
 	}
