@@ -26,6 +26,9 @@ func WriteFileAtomic(path string, data []byte) error {
 			os.Remove(tmp)
 		}
 	}()
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes 0600; the files of a run are for anyone to read
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	if _, err := f.Write(data); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

@@ -1,6 +1,8 @@
 package checkpoint
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -103,6 +105,10 @@ type State struct {
 	Step  int             `json:"step"`
 	RNG   []byte          `json:"rng,omitempty"`   // e.g. (*rand.PCG).MarshalBinary
 	Extra json.RawMessage `json:"extra,omitempty"` // the caller's own state
+	// SHA256 holds the hex SHA-256 of each tensor file of the checkpoint,
+	// by file name; Save fills it and Load checks it (a checkpoint written
+	// before it existed has none and is not checked).
+	SHA256 map[string]string `json:"sha256,omitempty"`
 }
 
 // stepDir is the directory name of the checkpoint of a step.
@@ -121,6 +127,9 @@ func Save(root string, m *lm.Model, opt *optim.AdamW, st State) (string, error) 
 		return "", err
 	}
 	defer os.RemoveAll(tmp) // no-op after the rename
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes 0700
+		return "", err
+	}
 	if err := SaveModel(tmp, m); err != nil {
 		return "", err
 	}
@@ -130,6 +139,16 @@ func Save(root string, m *lm.Model, opt *optim.AdamW, st State) (string, error) 
 		if err := WriteSafetensors(filepath.Join(tmp, OptimizerFile), ts, meta); err != nil {
 			return "", err
 		}
+	}
+	st.SHA256 = map[string]string{}
+	for _, name := range []string{ModelFile, OptimizerFile} {
+		data, err := os.ReadFile(filepath.Join(tmp, name))
+		if os.IsNotExist(err) {
+			continue
+		} else if err != nil {
+			return "", err
+		}
+		st.SHA256[name] = sha(data)
 	}
 	sj, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
@@ -183,35 +202,37 @@ func Latest(root string) (string, error) {
 			return dir, nil
 		}
 	}
-	entries, err := os.ReadDir(root)
+	dirs, err := List(root)
 	if err != nil {
-		if os.IsNotExist(err) {
-			return "", ErrNoCheckpoint
-		}
 		return "", err
 	}
-	var names []string
-	for _, e := range entries {
-		if e.IsDir() && strings.HasPrefix(e.Name(), "step-") && !strings.HasSuffix(e.Name(), ".old") {
-			if _, err := os.Stat(filepath.Join(root, e.Name(), StateFile)); err == nil {
-				names = append(names, e.Name())
-			}
-		}
+	return dirs[0], nil
+}
+
+// ReadState reads the state file of a checkpoint directory (no tensors).
+func ReadState(dir string) (State, error) {
+	var st State
+	path := filepath.Join(dir, StateFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return st, err
 	}
-	if len(names) == 0 {
-		return "", ErrNoCheckpoint
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("%s: %w", path, err)
 	}
-	sort.Strings(names)
-	return filepath.Join(root, names[len(names)-1]), nil
+	return st, nil
 }
 
 // Load restores weights (and, when opt is not nil, optimiser moments and
 // step count) from a checkpoint directory into existing objects of the
 // same shape, and returns the saved state.
 func Load(dir string, m *lm.Model, opt *optim.AdamW) (State, error) {
-	var st State
+	st, err := ReadState(dir)
+	if err != nil {
+		return st, err
+	}
 	path := filepath.Join(dir, ModelFile)
-	ts, _, err := ReadSafetensors(path)
+	ts, _, err := readChecked(path, st.SHA256)
 	if err != nil {
 		return st, err
 	}
@@ -220,7 +241,7 @@ func Load(dir string, m *lm.Model, opt *optim.AdamW) (State, error) {
 	}
 	if opt != nil {
 		path := filepath.Join(dir, OptimizerFile)
-		ts, meta, err := ReadSafetensors(path)
+		ts, meta, err := readChecked(path, st.SHA256)
 		if err != nil {
 			return st, err
 		}
@@ -234,12 +255,144 @@ func Load(dir string, m *lm.Model, opt *optim.AdamW) (State, error) {
 			return st, fmt.Errorf("%s: metadata step %q: %w", path, meta["step"], err)
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(dir, StateFile))
-	if err != nil {
-		return st, err
-	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("%s: %w", filepath.Join(dir, StateFile), err)
-	}
 	return st, nil
+}
+
+func sha(data []byte) string {
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:])
+}
+
+// readChecked reads a safetensors file of a checkpoint, checking its
+// SHA-256 when the checkpoint's state records one.
+func readChecked(path string, sums map[string]string) (map[string]Tensor, map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if want, ok := sums[filepath.Base(path)]; ok && sha(data) != want {
+		return nil, nil, fmt.Errorf("%s: contents do not match the SHA-256 recorded in %s (the file is corrupt)", path, StateFile)
+	}
+	ts, meta, err := DecodeSafetensors(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ts, meta, nil
+}
+
+// StepOf returns the step of a checkpoint directory name (step-NNNNNNNN).
+func StepOf(dir string) (int, bool) {
+	name := filepath.Base(dir)
+	if !strings.HasPrefix(name, "step-") {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(name, "step-"))
+	if err != nil || n < 0 || stepDir(n) != name {
+		return 0, false
+	}
+	return n, true
+}
+
+// List returns the directories of the checkpoints under root that have
+// their state file, newest (highest step) first; ErrNoCheckpoint when
+// there are none. Whether their tensors are intact is for Load to say.
+func List(root string) ([]string, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, ErrNoCheckpoint
+		}
+		return nil, err
+	}
+	type ck struct {
+		step int
+		dir  string
+	}
+	var cks []ck
+	for _, e := range entries {
+		step, ok := StepOf(e.Name())
+		if !e.IsDir() || !ok {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(root, e.Name(), StateFile)); err == nil {
+			cks = append(cks, ck{step, filepath.Join(root, e.Name())})
+		}
+	}
+	if len(cks) == 0 {
+		return nil, ErrNoCheckpoint
+	}
+	sort.Slice(cks, func(i, j int) bool { return cks[i].step > cks[j].step })
+	out := make([]string, len(cks))
+	for i, c := range cks {
+		out[i] = c.dir
+	}
+	return out, nil
+}
+
+// Prune deletes the checkpoints under root whose steps keep rejects, and
+// what interrupted saves and prunes left behind. Each checkpoint leaves
+// in one atomic rename (to a hidden name, then deleted), so a crash
+// mid-prune never leaves a half-deleted checkpoint that looks complete. It
+// refuses to delete every checkpoint: keep must accept at least one that
+// exists. root/latest is repointed at the newest kept checkpoint if it
+// named a deleted one.
+func Prune(root string, keep func(step int) bool) error {
+	dirs, err := List(root)
+	if errors.Is(err, ErrNoCheckpoint) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	var drop []string
+	kept := ""
+	for _, d := range dirs {
+		step, _ := StepOf(d)
+		if keep(step) {
+			if kept == "" {
+				kept = d
+			}
+		} else {
+			drop = append(drop, d)
+		}
+	}
+	if kept == "" {
+		return fmt.Errorf("prune %s: refusing to delete every checkpoint", root)
+	}
+	if len(drop) > 0 {
+		if b, err := os.ReadFile(filepath.Join(root, LatestFile)); err == nil && !keep(stepOfName(strings.TrimSpace(string(b)))) {
+			if err := WriteFileAtomic(filepath.Join(root, LatestFile), []byte(filepath.Base(kept)+"\n")); err != nil {
+				return err
+			}
+		}
+	}
+	for _, d := range drop {
+		gone := filepath.Join(root, ".del-"+filepath.Base(d))
+		os.RemoveAll(gone)
+		if err := os.Rename(d, gone); err != nil {
+			return fmt.Errorf("prune %s: %w", d, err)
+		}
+	}
+	if err := syncDir(root); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".del-") || strings.HasPrefix(e.Name(), ".tmp-") || strings.HasSuffix(e.Name(), ".old") {
+			if err := os.RemoveAll(filepath.Join(root, e.Name())); err != nil {
+				return fmt.Errorf("prune %s: %w", root, err)
+			}
+		}
+	}
+	return nil
+}
+
+func stepOfName(name string) int {
+	n, ok := StepOf(name)
+	if !ok {
+		return -1
+	}
+	return n
 }

@@ -250,6 +250,10 @@ func runCell(c *Cell, out string, o Options, logf func(string, ...any)) {
 	}
 	c.Status, c.Error = StatusFailed, err.Error()
 	logf("compare: %s failed: %v\n", c.Dir, err)
+	var locked *run.LockedError
+	if errors.As(err, &locked) {
+		return // another process is writing the cell: leave its directory alone
+	}
 	if os.MkdirAll(dir, 0o755) == nil {
 		checkpoint.WriteFileAtomic(filepath.Join(dir, FailedFile), []byte(c.Error+"\n"))
 	}

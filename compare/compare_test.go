@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autodidact-rl/autodidact/checkpoint"
 	"github.com/autodidact-rl/autodidact/run"
 )
 
@@ -340,5 +341,31 @@ func TestExtraFigures(t *testing.T) {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("compare.md lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+// TestLockedCellIsLeftAlone: a cell whose directory another process is
+// writing fails with the lock error and gets no failed.txt in that
+// directory.
+func TestLockedCellIsLeftAlone(t *testing.T) {
+	out := t.TempDir()
+	dir := filepath.Join(out, cellDir("grpo", 1))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := checkpoint.LockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
+	res, err := Execute(Grid{Recipes: []string{"grpo"}, Seeds: []uint64{1}, Smoke: true}, out, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res.Cells[0]; c.Status != StatusFailed || !strings.Contains(c.Error, "in use by another run") {
+		t.Errorf("locked cell: %+v", c)
+	}
+	if _, err := os.Stat(filepath.Join(dir, FailedFile)); err == nil {
+		t.Error("failed.txt written into a directory another process holds")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/autodidact-rl/autodidact/checkpoint"
@@ -43,6 +44,19 @@ func RunPPO(cfg PPOConfig, dir string, evalEpisodes int, log io.Writer) (*Summar
 func runAlgo(algo string, cfg any, envName string, seed uint64, steps int, dir string, evalEpisodes int, train func(func(map[string]any)) (*Policy, error)) (*Summary, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
+	}
+	lock, err := checkpoint.LockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	// A control run never overwrites anything: not another run's files
+	// (an LM run's config.yaml, metrics.jsonl, summary.json...), not a
+	// user's.
+	if names, err := checkpoint.DirEntries(dir); err != nil {
+		return nil, err
+	} else if len(names) > 0 {
+		return nil, fmt.Errorf("%s is not empty (it holds %s); a control run needs a new or empty directory", dir, strings.Join(names, ", "))
 	}
 	start := time.Now()
 	cj, _ := json.MarshalIndent(map[string]any{"algo": algo, algo: cfg}, "", "  ")

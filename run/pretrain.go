@@ -63,7 +63,7 @@ func (ru *runner) lmStage(name string, c PretrainConfig, offset int) error {
 		if (s+1)%100 == 0 || s+1 == c.Steps {
 			ru.logf("%s %d/%d  loss %.4f  lr %.2e  %.0f tok/s\n", name, s+1, c.Steps, loss, lr, float64(len(b.Tokens))/el)
 		}
-		if (s+1)%ru.r.CheckpointEvery == 0 || s+1 == c.Steps {
+		if (s+1)%ru.r.CheckpointEvery == 0 || s+1 == c.Steps || ru.checkpointDue() {
 			if err := ru.checkpoint(name); err != nil {
 				return err
 			}

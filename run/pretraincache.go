@@ -208,7 +208,7 @@ func (l *lineWriter) appendLines(data []byte) (int, error) {
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		return l.n, errors.New("appendLines: data ends in a partial line")
 	}
-	if _, err := l.w.Write(data); err != nil {
+	if _, err := l.f.Write(data); err != nil {
 		return l.n, err
 	}
 	l.n += bytes.Count(data, []byte{'\n'})

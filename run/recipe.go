@@ -8,6 +8,8 @@ package run
 import (
 	"bytes"
 	"fmt"
+	"math"
+	"reflect"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -35,7 +37,15 @@ type Recipe struct {
 	Roles           map[string]RoleConfig `yaml:"roles"`
 	Judge           JudgeConfig           `yaml:"judge"`
 	CheckpointEvery int                   `yaml:"checkpoint_every"` // steps between checkpoints in every stage
-	SamplesPerStep  int                   `yaml:"samples_per_step"` // episodes written to samples.jsonl per RL step
+	// CheckpointSeconds also checkpoints when this many seconds passed
+	// since the last checkpoint (0: off).
+	CheckpointSeconds float64 `yaml:"checkpoint_seconds"`
+	// CheckpointKeep is how many of the newest checkpoints are kept (0:
+	// all); the ends of pretraining and sft always stay, and, with
+	// CheckpointKeepBest, the best by held-out pass@1.
+	CheckpointKeep     int  `yaml:"checkpoint_keep"`
+	CheckpointKeepBest bool `yaml:"checkpoint_keep_best"`
+	SamplesPerStep     int  `yaml:"samples_per_step"` // episodes written to samples.jsonl per RL step
 
 	// Methods holds the decoded sections of the recipe's method plug-ins
 	// (top-level keys named after a registered method), by name.
@@ -187,17 +197,27 @@ func LoadRecipe(nameOrPath string) (*Recipe, error) {
 	if err != nil {
 		return nil, fmt.Errorf("recipe base: %w", err)
 	}
-	if nameOrPath != "base" {
-		data, err := recipes.Read(nameOrPath)
-		if err != nil {
-			return nil, err
-		}
-		over, err := parseDoc(data)
-		if err != nil {
-			return nil, fmt.Errorf("recipe %s: %w", nameOrPath, err)
-		}
-		mergeLayer(doc, over)
+	if nameOrPath == "base" {
+		return recipeFromDoc(nameOrPath, doc)
 	}
+	data, err := recipes.Read(nameOrPath)
+	if err != nil {
+		return nil, err
+	}
+	return parseRecipe(nameOrPath, doc, data)
+}
+
+// parseRecipe merges a recipe file's contents over the base document.
+func parseRecipe(nameOrPath string, doc map[string]any, data []byte) (*Recipe, error) {
+	over, err := parseDoc(data)
+	if err != nil {
+		return nil, fmt.Errorf("recipe %s: %w", nameOrPath, err)
+	}
+	mergeLayer(doc, over)
+	return recipeFromDoc(nameOrPath, doc)
+}
+
+func recipeFromDoc(nameOrPath string, doc map[string]any) (*Recipe, error) {
 	r, err := decodeRecipe(doc)
 	if err != nil {
 		return nil, fmt.Errorf("recipe %s: %w", nameOrPath, err)
@@ -257,7 +277,8 @@ func mergeDoc(dst, src map[string]any) {
 // method.
 var loopKeys = map[string]bool{"name": true, "seed": true, "threads": true, "task": true, "model": true,
 	"pretrain": true, "sft": true, "rl": true, "eval": true, "env": true, "roles": true, "judge": true,
-	"checkpoint_every": true, "samples_per_step": true}
+	"checkpoint_every": true, "samples_per_step": true, "checkpoint_seconds": true, "checkpoint_keep": true,
+	"checkpoint_keep_best": true}
 
 // decodeRecipe decodes a merged document strictly: unknown keys of the
 // loop's sections are errors, and every other top-level key is a method's
@@ -271,6 +292,9 @@ func decodeRecipe(doc map[string]any) (*Recipe, error) {
 			loop[k] = v
 		case methodSpecs[k].defaults != nil:
 			cfg, err := decodeSection(k, v)
+			if err == nil {
+				err = checkIntegral(k, v, reflect.TypeOf(cfg))
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -278,6 +302,9 @@ func decodeRecipe(doc map[string]any) (*Recipe, error) {
 		default:
 			return nil, unknownSection(k)
 		}
+	}
+	if err := checkIntegral("", loop, reflect.TypeOf(r)); err != nil {
+		return nil, err
 	}
 	data, err := yaml.Marshal(loop)
 	if err != nil {
@@ -313,12 +340,23 @@ func (r *Recipe) Set(overrides []string) error {
 		if !ok || key == "" {
 			return fmt.Errorf("override %q: want key=value", o)
 		}
+		parts := strings.Split(key, ".")
+		for _, p := range parts {
+			if p == "" {
+				return fmt.Errorf("override %q: key %s has an empty part", o, key)
+			}
+		}
+		if strings.TrimSpace(val) == "" {
+			return fmt.Errorf("override %q: %s has no value (an empty value would not keep the setting; drop the override to keep it)", o, key)
+		}
 		var v any
 		if err := yaml.Unmarshal([]byte(val), &v); err != nil {
 			return fmt.Errorf("override %q: value: %w", o, err)
 		}
+		if v == nil {
+			return fmt.Errorf("override %q: %s is null; give a value", o, key)
+		}
 		// Nest the value under its dotted key and merge it into the recipe.
-		parts := strings.Split(key, ".")
 		nested := v
 		for i := len(parts) - 1; i >= 1; i-- {
 			nested = map[string]any{parts[i]: nested}
@@ -369,8 +407,11 @@ func (r *Recipe) Validate() error {
 		if st.c.Steps < 0 || (st.c.Steps > 0 && (st.c.Batch <= 0 || st.c.LR <= 0)) {
 			return fmt.Errorf("recipe %s: steps >= 0, and batch and lr positive when steps > 0", st.name)
 		}
-		if err := st.c.Noise.Validate(); err != nil {
-			return fmt.Errorf("recipe %s: %w", st.name, err)
+		if err := st.c.Noise.Validate(); err != nil || math.IsNaN(st.c.Noise.Rate) {
+			if err == nil {
+				err = fmt.Errorf("noise rate %v must be in [0, 1]", st.c.Noise.Rate)
+			}
+			return fmt.Errorf("recipe %s.noise: %w", st.name, err)
 		}
 	}
 	c := r.RL
@@ -398,6 +439,9 @@ func (r *Recipe) Validate() error {
 	}
 	if c.AdvEstimator == "gae" && c.ValueLR <= 0 {
 		return fmt.Errorf("recipe rl: adv_estimator gae needs value_lr > 0")
+	}
+	if err := r.validateSettings(); err != nil {
+		return err
 	}
 	if r.Eval.Samples <= 0 || r.Eval.Problems <= 0 {
 		return fmt.Errorf("recipe eval: problems and samples must be positive")

@@ -73,6 +73,7 @@ func (ru *runner) rlStage() error {
 			return err
 		}
 		ru.prog.Base = &base
+		ru.prog.Pass1 = map[int]float64{ru.prog.GStep: base.Curve[0]}
 		ru.metrics.Write(map[string]any{"stage": "eval", "gstep": ru.prog.GStep, "eval": base})
 		if err := ru.checkpoint("rl"); err != nil {
 			return err
@@ -86,14 +87,20 @@ func (ru *runner) rlStage() error {
 			return fmt.Errorf("rl step %d: %w", s+1, err)
 		}
 		ru.prog.GStep = ru.sftEnd() + s + 1
+		evaluated := false
 		if ru.r.Eval.Every > 0 && (s+1)%ru.r.Eval.Every == 0 && s+1 < c.Steps {
 			res, err := ru.evaluate(fmt.Sprintf("step%d", s+1))
 			if err != nil {
 				return err
 			}
 			ru.metrics.Write(map[string]any{"stage": "eval", "gstep": ru.prog.GStep, "eval": res})
+			if ru.prog.Pass1 == nil {
+				ru.prog.Pass1 = map[int]float64{}
+			}
+			ru.prog.Pass1[ru.prog.GStep] = res.Curve[0]
+			evaluated = true
 		}
-		if (s+1)%ru.r.CheckpointEvery == 0 || s+1 == c.Steps {
+		if evaluated || (s+1)%ru.r.CheckpointEvery == 0 || s+1 == c.Steps || ru.checkpointDue() {
 			if err := ru.checkpoint("rl"); err != nil {
 				return err
 			}

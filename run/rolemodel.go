@@ -70,11 +70,12 @@ func (ru *runner) saveRoleModels() error {
 }
 
 // loadRoleModels restores every trained role from the checkpoint of the
-// same step as the policy's (stepDir is its directory name).
-func (ru *runner) loadRoleModels(stepDir string) error {
+// same step as the policy's in run directory runDir (stepDir is its
+// directory name).
+func (ru *runner) loadRoleModels(runDir, stepDir string) error {
 	ru.newRoleModels()
 	for _, rm := range ru.roleModels {
-		if _, err := checkpoint.Load(filepath.Join(ru.dir, RolesDir, rm.name, stepDir), rm.model, rm.opt); err != nil {
+		if _, err := checkpoint.Load(filepath.Join(runDir, RolesDir, rm.name, stepDir), rm.model, rm.opt); err != nil {
 			return fmt.Errorf("role %s: %w", rm.name, err)
 		}
 	}

@@ -1,9 +1,7 @@
 package run
 
 import (
-	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -43,6 +41,13 @@ type progress struct {
 	RLTime       timeSplit   `json:"rl_time"`
 	// Methods holds the state of stateful method plug-ins, by name.
 	Methods map[string]json.RawMessage `json:"methods,omitempty"`
+	// Recipe is the SHA-256 of the resolved recipe the checkpoint was
+	// written under (recipeHash); a resume under another recipe is refused.
+	Recipe     string `json:"recipe_sha256,omitempty"`
+	RecipeYAML string `json:"recipe_yaml,omitempty"` // that recipe, to name what changed
+	// Pass1 holds held-out pass@1 by global step, for each evaluation that
+	// a checkpoint followed (the best one is kept when pruning).
+	Pass1 map[int]float64 `json:"pass1,omitempty"`
 }
 
 // runner holds everything a run needs.
@@ -63,7 +68,8 @@ type runner struct {
 	metrics    *lineWriter
 	samples    *lineWriter
 	start      time.Time
-	tty        bool // log is a terminal: show a live status line
+	lastCk     time.Time // when the last checkpoint was written (checkpoint_seconds)
+	tty        bool      // log is a terminal: show a live status line
 	bos        int32
 	eos        int32
 	methods    []method        // the recipe's method plug-ins
@@ -83,7 +89,23 @@ func RunWith(r *Recipe, dir string, resume bool, log io.Writer, o Options) (*Sum
 	if r.Threads > 0 {
 		tensor.SetThreads(r.Threads)
 	}
-	ru := &runner{r: r, dir: dir, log: log, start: time.Now(), tty: IsTerminal(log), opts: o}
+	if err := r.Validate(); err != nil { // a recipe built by hand gets the checks too, before any work
+		return nil, err
+	}
+	if err := openRunDir(dir, resume); err != nil {
+		return nil, err
+	}
+	lock, err := checkpoint.LockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	if !resume {
+		if err := checkFresh(dir); err != nil {
+			return nil, err
+		}
+	}
+	ru := &runner{r: r, dir: dir, log: log, start: time.Now(), lastCk: time.Now(), tty: IsTerminal(log), opts: o}
 	if err := ru.setup(resume); err != nil {
 		return nil, err
 	}
@@ -96,11 +118,27 @@ func RunWith(r *Recipe, dir string, resume bool, log io.Writer, o Options) (*Sum
 	return ru.finish()
 }
 
-func (ru *runner) setup(resume bool) error {
-	r := ru.r
-	if err := os.MkdirAll(ru.dir, 0o755); err != nil {
-		return err
+// openRunDir makes a new run's directory; a resumed one must exist.
+func openRunDir(dir string, resume bool) error {
+	if !resume {
+		return os.MkdirAll(dir, 0o755)
 	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("resume %s: not a directory", dir)
+	}
+	return nil
+}
+
+// build makes the run's objects in their initial state (a failed restore
+// calls it again, so nothing of a half-loaded checkpoint survives).
+func (ru *runner) build() error {
+	r := ru.r
+	ru.prog = progress{}
+	ru.opt, ru.ref, ru.critic, ru.critOpt, ru.roleModels = nil, nil, nil, nil, nil
 	var err error
 	if ru.tok, err = tokenizer.NewChar(tokenizer.DefaultAlphabet, nil); err != nil {
 		return err
@@ -125,26 +163,33 @@ func (ru *runner) setup(resume bool) error {
 		return err
 	}
 	ru.rng = rand.NewPCG(r.Seed, 0x726c)
-	ckRoot := filepath.Join(ru.dir, CheckpointDir)
-	latest, err := checkpoint.Latest(ckRoot)
-	switch {
-	case resume && err == nil:
-		if err := ru.restore(latest); err != nil {
-			return fmt.Errorf("resume from %s: %w", latest, err)
-		}
-		ru.logf("resuming after global step %d (%s)\n", ru.prog.GStep, ru.prog.Stage)
-	case resume && !errors.Is(err, checkpoint.ErrNoCheckpoint):
+	return nil
+}
+
+func (ru *runner) setup(resume bool) error {
+	if err := ru.build(); err != nil {
 		return err
-	case !resume && err == nil:
-		return fmt.Errorf("%s already holds a run; use --resume to continue it", ru.dir)
-	default: // a fresh run (or a resume before the first checkpoint)
-		if err := checkpoint.WriteFileAtomic(filepath.Join(ru.dir, ConfigFile), r.YAML()); err != nil {
-			return err
-		}
-		if err := ru.tok.Save(filepath.Join(ru.dir, TokenizerFile)); err != nil {
+	}
+	restored := false
+	if resume {
+		var err error
+		if restored, err = ru.resume(); err != nil {
 			return err
 		}
 	}
+	if !restored { // a fresh run (or a resume before the first checkpoint)
+		if err := checkpoint.WriteFileAtomic(filepath.Join(ru.dir, ConfigFile), ru.r.YAML()); err != nil {
+			return err
+		}
+		tj, err := json.MarshalIndent(ru.tok, "", "  ") // what tokenizer.Char.Save writes, atomically
+		if err != nil {
+			return err
+		}
+		if err := checkpoint.WriteFileAtomic(filepath.Join(ru.dir, TokenizerFile), tj); err != nil {
+			return err
+		}
+	}
+	var err error
 	if ru.metrics, err = openLines(filepath.Join(ru.dir, MetricsFile), ru.prog.MetricsLines); err != nil {
 		return err
 	}
@@ -211,14 +256,29 @@ func (ru *runner) checkpoint(stage string) error {
 	if err := ru.saveRoleModels(); err != nil {
 		return err
 	}
+	sum, doc := ru.r.recipeIdentity()
+	ru.prog.Recipe, ru.prog.RecipeYAML = sum, string(doc)
 	rngState, _ := ru.rng.MarshalBinary()
 	extra, _ := json.Marshal(ru.prog)
-	_, err := checkpoint.Save(filepath.Join(ru.dir, CheckpointDir), ru.policy, ru.opt, checkpoint.State{Step: ru.prog.GStep, RNG: rngState, Extra: extra})
-	return err
+	// At a stage boundary the next stage starts a fresh optimiser (restore
+	// ignores a saved one there), so its moments are not kept.
+	opt := ru.opt
+	if ru.prog.GStep == ru.pretrainEnd() || ru.prog.GStep == ru.sftEnd() {
+		opt = nil
+	}
+	if _, err := checkpoint.Save(filepath.Join(ru.dir, CheckpointDir), ru.policy, opt, checkpoint.State{Step: ru.prog.GStep, RNG: rngState, Extra: extra}); err != nil {
+		return err
+	}
+	ru.lastCk = time.Now()
+	return ru.prune()
 }
 
-// restore loads the latest checkpoint: weights, optimiser, RNG, progress.
+// restore loads a checkpoint (dir: RUN/checkpoints/step-N): weights,
+// optimiser, RNG, progress, and the RL stage's models (reference, critic,
+// trained roles) from that checkpoint's run directory RUN, which need not
+// be ru.dir (a fork restores another run's checkpoint).
 func (ru *runner) restore(dir string) error {
+	src := filepath.Dir(filepath.Dir(dir))
 	// The optimiser's shape depends on the stage; load weights first.
 	st, err := checkpoint.Load(dir, ru.policy, nil)
 	if err != nil {
@@ -249,19 +309,19 @@ func (ru *runner) restore(dir string) error {
 		}
 	}
 	if ru.prog.GStep >= ru.sftEnd() && ru.r.RL.Steps > 0 && ru.prog.Base != nil {
-		if ru.ref, err = checkpoint.LoadModel(filepath.Join(ru.dir, RefDir)); err != nil {
+		if ru.ref, err = checkpoint.LoadModel(filepath.Join(src, RefDir)); err != nil {
 			return err
 		}
 		if ru.r.RL.AdvEstimator == "gae" {
 			if err := ru.newCritic(); err != nil {
 				return err
 			}
-			cdir := filepath.Join(ru.dir, CriticDir, filepath.Base(dir))
+			cdir := filepath.Join(src, CriticDir, filepath.Base(dir))
 			if _, err := checkpoint.Load(cdir, ru.critic, ru.critOpt); err != nil {
 				return fmt.Errorf("critic: %w", err)
 			}
 		}
-		if err := ru.loadRoleModels(filepath.Base(dir)); err != nil {
+		if err := ru.loadRoleModels(src, filepath.Base(dir)); err != nil {
 			return err
 		}
 	}
@@ -322,9 +382,10 @@ func (ru *runner) newOptimizer(stage string) *optim.AdamW {
 
 // lineWriter appends JSON lines, truncating the file to a known number of
 // lines on open (a resume drops what was written after the checkpoint).
+// Each line goes to the file in one write, so a reader of a live run sees
+// whole lines only.
 type lineWriter struct {
 	f *os.File
-	w *bufio.Writer
 	n int
 }
 
@@ -352,7 +413,7 @@ func openLines(path string, keep int) (*lineWriter, error) {
 	if _, err := f.Seek(int64(off), io.SeekStart); err != nil {
 		return nil, err
 	}
-	return &lineWriter{f: f, w: bufio.NewWriter(f), n: n}, nil
+	return &lineWriter{f: f, n: n}, nil
 }
 
 func indexByte(b []byte, c byte) int {
@@ -370,25 +431,20 @@ func (l *lineWriter) Write(v any) error {
 	if err != nil {
 		return err
 	}
-	l.w.Write(b)
-	l.w.WriteByte('\n')
+	if _, err := l.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("write %s: %w", l.f.Name(), err)
+	}
 	l.n++
 	return nil
 }
 
-// Sync flushes and fsyncs.
-func (l *lineWriter) Sync() error {
-	if err := l.w.Flush(); err != nil {
-		return err
-	}
-	return l.f.Sync()
-}
+// Sync fsyncs.
+func (l *lineWriter) Sync() error { return l.f.Sync() }
 
-// Close flushes and closes.
+// Close closes.
 func (l *lineWriter) Close() error {
 	if l == nil {
 		return nil
 	}
-	l.w.Flush()
 	return l.f.Close()
 }

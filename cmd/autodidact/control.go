@@ -7,13 +7,13 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/autodidact-rl/autodidact/control"
 	"github.com/autodidact-rl/autodidact/control/dataset"
 	"github.com/autodidact-rl/autodidact/control/env"
+	"github.com/autodidact-rl/autodidact/run"
 )
 
 // Bounds of the control commands' counts: an episode loop or transition
@@ -115,9 +115,9 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 	}
 	dir := o.out
 	if dir == "" {
-		// MERGE: a second default run directory; switch it too if
-		// run.DefaultDir should name control runs.
-		dir = filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+o.algo+"-"+o.env)
+		if dir, err = run.DefaultDir("runs", o.algo+"-"+o.env); err != nil {
+			return err
+		}
 	}
 	var s *control.Summary
 	switch o.algo {

@@ -297,11 +297,14 @@ func knobComment(key string, methods map[string]bool) string {
 // knobComments says what each loop knob does. The section comments follow
 // recipes/base.yaml; the knob comments follow the fields of run.Recipe.
 var knobComments = map[string]string{
-	"name":             "the recipe's name (runs/<timestamp>-<name>)",
-	"seed":             "seed of everything random: data, initialisation, sampling",
-	"threads":          "worker threads (0: AUTODIDACT_THREADS or all cores)",
-	"checkpoint_every": "steps between checkpoints in every stage",
-	"samples_per_step": "episodes written to samples.jsonl per RL step",
+	"name":                 "the recipe's name (runs/<timestamp>-<name>)",
+	"seed":                 "seed of everything random: data, initialisation, sampling",
+	"threads":              "worker threads (0: AUTODIDACT_THREADS or all cores)",
+	"checkpoint_every":     "steps between checkpoints in every stage (also one after each evaluation)",
+	"checkpoint_seconds":   "also checkpoint when this many seconds passed since the last one (0: off)",
+	"checkpoint_keep":      "newest checkpoints kept (0: all); the ends of pretraining/sft are always kept",
+	"checkpoint_keep_best": "also keep the checkpoint with the best held-out pass@1",
+	"samples_per_step":     "episodes written to samples.jsonl per RL step",
 
 	"task":                        "the procedural task: its name, parameters and prompt template",
 	"task.name":                   "task (autodidact tasks lists them)",

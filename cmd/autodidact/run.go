@@ -102,22 +102,28 @@ func runRun(o runOptions, recipe string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if o.dryRun {
+		dir := o.out
+		if dir == "" {
+			dir = defaultRunDir(r.Name)
+		}
+		return dryRun(stdout, recipe, o.smoke, r, dir)
+	}
 	dir := o.out
 	if dir == "" {
-		dir = defaultRunDir(r.Name)
-	}
-	if o.dryRun {
-		return dryRun(stdout, recipe, o.smoke, r, dir)
+		// A unique new directory (two runs started in the same second get
+		// different ones).
+		if dir, err = run.DefaultDir("runs", r.Name); err != nil {
+			return err
+		}
 	}
 	_, err = run.RunWith(r, dir, false, stdout, run.Options{PretrainCache: o.cache})
 	return err
 }
 
-// defaultRunDir is the run directory of `autodidact run` without --out.
-//
-// MERGE: this is the single call site to switch to run.DefaultDir("runs",
-// name) once the run-directory work (unique default run directories) lands
-// in package run.
+// defaultRunDir is the name a dry run shows for the run directory of
+// `autodidact run` without --out (a real run takes run.DefaultDir's, which
+// adds a suffix if the name is taken).
 func defaultRunDir(name string) string {
 	return filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+name)
 }
