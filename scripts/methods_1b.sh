@@ -20,9 +20,9 @@ shift || true
 go build -o /tmp/autodidact-1b ./cmd/autodidact
 
 # The testbed task and the model settings its longer solutions need
-# (docs/results/testbed.md). task.params=null clears base.yaml's `add`
-# parameters before chain's defaults apply.
-testbed=(--set task.name=chain --set 'task.params=null'
+# (docs/results/testbed.md). Naming task chain drops base.yaml's `add`
+# parameters, so chain's defaults apply.
+testbed=(--set task.name=chain
   --set model.max_position_embeddings=96 --set rl.max_new_tokens=64 --set eval.max_new_tokens=64)
 
 if [ "${QUICK:-0}" = 1 ]; then

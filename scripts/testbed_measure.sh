@@ -9,7 +9,7 @@ set -euo pipefail
 out=$1
 shift
 go build -o /tmp/autodidact-tb ./cmd/autodidact
-/tmp/autodidact-tb run --out "$out" --set task.name=chain --set 'task.params=null' \
+/tmp/autodidact-tb run --out "$out" --set task.name=chain \
   --set model.max_position_embeddings=96 --set rl.max_new_tokens=64 --set eval.max_new_tokens=64 \
   --set rl.steps=0 --set eval.samples=64 --set eval.problems=100 \
   --set 'eval.k_list=[1,2,4,8,16,32,64]' "$@" > "$out.log"
