@@ -225,14 +225,14 @@ type layerActs struct {
 	// qpre, kpre are the projections before the q/k norms, qrstd, krstd
 	// the norms' 1/rms per head (nil without Config.QKNorm).
 	qpre, kpre, qrstd, krstd []float32
-	probs   []float32 // [B, H, T, T]
-	att     []float32 // attention output before o_proj [N, H*hd]
-	mid     []float32 // residual after attention [N, d]
-	ln2     []float32
-	rstd2   []float32
-	gate    []float32 // [N, f]
-	up      []float32
-	h       []float32 // silu(gate) * up
+	probs                    []float32 // [B, H, T, T]
+	att                      []float32 // attention output before o_proj [N, H*hd]
+	mid                      []float32 // residual after attention [N, d]
+	ln2                      []float32
+	rstd2                    []float32
+	gate                     []float32 // [N, f]
+	up                       []float32
+	h                        []float32 // silu(gate) * up
 }
 
 type activations struct {
