@@ -112,6 +112,14 @@ func TestLoadedConfigs(t *testing.T) {
 		if c.LM != want {
 			t.Errorf("%s: config\n%+v, want\n%+v", dir, c.LM, want)
 		}
+		// lm.LoadConfig (used by checkpoint.LoadModel) reads the same shape.
+		l, err := lm.LoadConfig(filepath.Join(dir, ConfigFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l != want {
+			t.Errorf("%s: lm.LoadConfig\n%+v, want\n%+v", dir, l, want)
+		}
 	}
 	g, err := LoadGenerationConfig("testdata/qwen2-f32")
 	if err != nil || g == nil || len(g.EOSTokenID) != 1 || g.Temperature != 0.7 {
@@ -511,5 +519,25 @@ func TestLogprobsCLI(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: got %v, want an error containing %q", tc.in, err, tc.want)
 		}
+	}
+}
+
+func TestOpen(t *testing.T) {
+	p, err := Open("testdata/qwen2-f32", Options{MaxPositions: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Tokenizer == nil || p.Generation == nil || p.ChatTemplate != nil || p.Config.ModelType != "qwen2" {
+		t.Fatalf("Open: %+v", p)
+	}
+	if p.Model.Cfg.MaxPositionEmbeddings != 32 {
+		t.Fatalf("MaxPositions: %d", p.Model.Cfg.MaxPositionEmbeddings)
+	}
+	p, err = Open("testdata/llama3-bf16", Options{ValueHead: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Tokenizer != nil || p.Model.ValueW == nil {
+		t.Fatalf("Open without tokenizer, with value head: %+v", p)
 	}
 }

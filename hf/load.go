@@ -226,3 +226,38 @@ func LoadTokenizer(dir string) (*tokenizer.HF, error) {
 	}
 	return tokenizer.LoadHF(path)
 }
+
+// Pretrained is everything a model directory provides.
+type Pretrained struct {
+	Model        *lm.Model
+	Config       Config            // parsed config.json
+	Tokenizer    *tokenizer.HF     // nil without tokenizer.json
+	Generation   *GenerationConfig // nil without generation_config.json
+	ChatTemplate *ChatTemplate     // nil without a chat_template
+}
+
+// Open loads the model, config, tokenizer, generation config and chat
+// template of a Hugging Face directory.
+func Open(dir string, opt Options) (*Pretrained, error) {
+	p := &Pretrained{}
+	var err error
+	if p.Config, err = LoadConfig(dir); err != nil {
+		return nil, err
+	}
+	if p.Model, err = Load(dir, opt); err != nil {
+		return nil, err
+	}
+	if p.Tokenizer, err = LoadTokenizer(dir); err != nil {
+		return nil, err
+	}
+	if p.Generation, err = LoadGenerationConfig(dir); err != nil {
+		return nil, err
+	}
+	if p.ChatTemplate, err = LoadChatTemplate(dir); err != nil {
+		return nil, err
+	}
+	if p.Tokenizer != nil && p.Tokenizer.VocabSize() > p.Model.Cfg.VocabSize {
+		return nil, fmt.Errorf("%s: the tokenizer has %d tokens but the model's vocab_size is %d", dir, p.Tokenizer.VocabSize(), p.Model.Cfg.VocabSize)
+	}
+	return p, nil
+}

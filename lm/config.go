@@ -206,8 +206,46 @@ func LoadConfig(path string) (Config, error) {
 	if c.NumKeyValueHeads == 0 {
 		c.NumKeyValueHeads = c.NumAttentionHeads
 	}
+	if err := c.applyModelType(data); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil
+}
+
+// applyModelType gives a Hugging Face config.json's model_type the meaning
+// transformers gives it (package hf does the full, strict mapping; this
+// keeps LoadConfig from misreading such files): qwen2 always has q/k/v
+// biases, llama and qwen3 put attention_bias on o_proj too, qwen3 has q/k
+// norms and head_dim 128 unless given. Files without model_type (those
+// SaveModel writes) are unchanged.
+func (c *Config) applyModelType(data []byte) error {
+	var mt struct {
+		ModelType string `json:"model_type"`
+		HeadDim   *int   `json:"head_dim"`
+	}
+	if err := json.Unmarshal(data, &mt); err != nil {
+		return err
+	}
+	switch mt.ModelType {
+	case "":
+		return nil
+	case "llama":
+		c.OProjBias = c.AttentionBias
+	case "qwen2":
+		c.AttentionBias = true
+	case "qwen3":
+		c.QKNorm, c.OProjBias = true, c.AttentionBias
+		if mt.HeadDim == nil {
+			c.HeadDimension = 128
+		}
+	default:
+		return fmt.Errorf("model_type %q is not supported (supported: llama, qwen2, qwen3)", mt.ModelType)
+	}
+	if c.NumAttentionHeads > 0 && c.HeadDimension*c.NumAttentionHeads == c.HiddenSize {
+		c.HeadDimension = 0 // the implicit head_dim: the same Config as without the field
+	}
+	return nil
 }

@@ -470,7 +470,15 @@ func TestScoreRejectsBadInput(t *testing.T) {
 }
 
 func TestTrainingStepAllocatesNothing(t *testing.T) {
-	cfg := Tiny(16)
+	hfOpts := Tiny(16)
+	hfOpts.HeadDimension, hfOpts.QKNorm, hfOpts.AttentionBias, hfOpts.OProjBias = 24, true, true, true
+	hfOpts.RopeScaling = RopeScaling{Type: "llama3", Factor: 8, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositionEmbeddings: 32}
+	for _, cfg := range []Config{Tiny(16), hfOpts} {
+		trainingStepAllocatesNothing(t, cfg)
+	}
+}
+
+func trainingStepAllocatesNothing(t *testing.T, cfg Config) {
 	m, _ := New(cfg, 1)
 	B, T := 4, 40
 	b := &Batch{Rows: B, Len: T, Tokens: make([]int32, B*T)}
