@@ -70,12 +70,29 @@ type rawConfig struct {
 	ValueHead             bool            `json:"value_head"`
 }
 
-// LoadConfig reads dir/config.json.
+// LoadConfig reads dir/config.json: a Hugging Face config (with
+// model_type), or autodidact's own (checkpoint.SaveModel, no model_type),
+// whose fields are lm.Config's.
 func LoadConfig(dir string) (Config, error) {
 	path := filepath.Join(dir, ConfigFile)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return Config{}, err
+	}
+	var probe struct {
+		ModelType *string `json:"model_type"`
+	}
+	if json.Unmarshal(data, &probe) == nil && probe.ModelType == nil {
+		// autodidact's own layout (checkpoint.SaveModel): lm.Config's fields.
+		l, err := lm.LoadConfig(path)
+		if err != nil {
+			return Config{}, err
+		}
+		t, err := InferModelType(l)
+		if err != nil {
+			return Config{}, fmt.Errorf("%s: %w", path, err)
+		}
+		return Config{ModelType: t, LM: l}, nil
 	}
 	c, err := ParseConfig(data)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autodidact-rl/autodidact/checkpoint"
 	"github.com/autodidact-rl/autodidact/lm"
 )
 
@@ -539,5 +540,36 @@ func TestOpen(t *testing.T) {
 	}
 	if p.Tokenizer != nil || p.Model.ValueW == nil {
 		t.Fatalf("Open without tokenizer, with value head: %+v", p)
+	}
+}
+
+// checkpoint.SaveModel/LoadModel (autodidact's own layout) keep the new
+// options, and checkpoint.LoadModel reads Hugging Face directories too.
+func TestCheckpointKeepsHFOptions(t *testing.T) {
+	m, err := Load("testdata/qwen3-f32", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := checkpoint.SaveModel(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{dir, "testdata/qwen3-f32", "testdata/qwen2-bf16", "testdata/llama_bias_linear_tied-f32"} {
+		back, err := checkpoint.LoadModel(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Load(d, Options{}) // hf.Load reads autodidact's directories too
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.Cfg != want.Cfg {
+			t.Fatalf("%s: %+v, want %+v", d, back.Cfg, want.Cfg)
+		}
+		a, _ := LogProbs(back, []int32{1, 2, 3, 4, 5})
+		b, _ := LogProbs(want, []int32{1, 2, 3, 4, 5})
+		if !equal32(a, b) {
+			t.Fatalf("%s: scores differ", d)
+		}
 	}
 }
