@@ -325,3 +325,25 @@ func LoadGenerationConfig(dir string) (*GenerationConfig, error) {
 	}
 	return g, nil
 }
+
+// SampleOptions turns the generation config into the sampler's options:
+// greedy unless do_sample, its temperature/top_k/top_p/min_p, and its
+// eos_token_id as stop tokens.
+func (g *GenerationConfig) SampleOptions(maxNew int) lm.SampleOptions {
+	o := lm.SampleOptions{MaxNew: maxNew}
+	if g == nil {
+		o.Temperature = 1
+		return o
+	}
+	if g.DoSample {
+		o.Temperature = float32(g.Temperature)
+		if o.Temperature == 0 {
+			o.Temperature = 1 // transformers' default
+		}
+		o.TopK, o.TopP, o.MinP = g.TopK, float32(g.TopP), float32(g.MinP)
+	}
+	for _, id := range g.EOSTokenID {
+		o.Stop = append(o.Stop, int32(id))
+	}
+	return o
+}

@@ -126,6 +126,9 @@ func TestLoadedConfigs(t *testing.T) {
 	if err != nil || g == nil || len(g.EOSTokenID) != 1 || g.Temperature != 0.7 {
 		t.Fatalf("generation config %+v, %v", g, err)
 	}
+	if o := g.SampleOptions(16); o.Temperature != 0.7 || o.TopP != 0.8 || len(o.Stop) != 1 || o.Stop[0] != 267 || o.Validate() != nil {
+		t.Fatalf("sample options %+v", o)
+	}
 	if g, err := LoadGenerationConfig("testdata/qwen3-f32"); g != nil || err != nil {
 		t.Fatalf("absent generation config: %+v, %v", g, err)
 	}
