@@ -68,6 +68,7 @@ type rawConfig struct {
 	BOSTokenID            json.RawMessage `json:"bos_token_id"`
 	EOSTokenID            json.RawMessage `json:"eos_token_id"`
 	ValueHead             bool            `json:"value_head"`
+	LayerTypes            []string        `json:"layer_types"`
 }
 
 // LoadConfig reads dir/config.json: a Hugging Face config (with
@@ -164,6 +165,11 @@ func ParseConfig(data []byte) (Config, error) {
 	}
 	if r.UseSlidingWindow != nil && *r.UseSlidingWindow {
 		return Config{}, fmt.Errorf("use_sliding_window true is not supported (supported: false)")
+	}
+	for i, lt := range r.LayerTypes {
+		if lt != "full_attention" {
+			return Config{}, fmt.Errorf("layer_types[%d] %q is not supported (supported: full_attention)", i, lt)
+		}
 	}
 	if r.PartialRotaryFactor != nil && *r.PartialRotaryFactor != 1 {
 		return Config{}, fmt.Errorf("partial_rotary_factor %v is not supported (supported: 1)", *r.PartialRotaryFactor)

@@ -149,6 +149,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{`{"model_type": "llama", "num_key_value_heads": 3, ` + base + `}`, `num_key_value_heads`},
 		{`{"model_type": "llama", "head_dim": 5, ` + base + `}`, `head dimension 5 must be even`},
 		{`{"model_type": "llama", "eos_token_id": "x", ` + base + `}`, `eos_token_id`},
+		{`{"model_type": "qwen3", "layer_types": ["full_attention", "sliding_attention"], ` + base + `}`, `layer_types[1] "sliding_attention" is not supported`},
 	} {
 		_, err := ParseConfig([]byte(tc.json))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
