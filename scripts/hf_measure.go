@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/autodidact-rl/autodidact/hf"
@@ -33,6 +34,13 @@ func rss() string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// cpuSeconds is the process's user + system CPU time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 func main() {
@@ -87,11 +95,14 @@ func main() {
 	}
 	fmt.Printf("after warm-up Score of %dx%d: %s\n", *rows, *T, rss())
 	t0 = time.Now()
+	c0 := cpuSeconds()
 	for i := 0; i < *reps; i++ {
 		if _, err := m.Score(b); err != nil {
 			panic(err)
 		}
 	}
 	dt := time.Since(t0).Seconds() / float64(*reps)
-	fmt.Printf("Score %dx%d: %.2fs per call, %.0f tokens/s; %s\n", *rows, *T, dt, float64(*rows**T)/dt, rss())
+	cpu := (cpuSeconds() - c0) / float64(*reps)
+	fmt.Printf("Score %dx%d: %.2fs wall per call (%.0f tokens/s), %.2f CPU-s per call (%.0f tokens per CPU-second); %s\n",
+		*rows, *T, dt, float64(*rows**T)/dt, cpu, float64(*rows**T)/cpu, rss())
 }
