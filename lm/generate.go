@@ -104,6 +104,7 @@ type decoder struct {
 	x, ln   []float32   // [B, d]
 	rstd    []float32
 	q, k, v []float32
+	qkrstd  []float32 // [R*(H+KVH)] q/k norm scratch (Config.QKNorm)
 	att     []float32
 	mid     []float32
 	gate    []float32
@@ -138,7 +139,8 @@ func newDecoder(m *Model, B, S int) *decoder {
 		q: make([]float32, R*qw), k: make([]float32, R*kw), v: make([]float32, R*kw),
 		att: make([]float32, R*qw), mid: make([]float32, R*d),
 		gate: make([]float32, R*f), up: make([]float32, R*f), h: make([]float32, R*f),
-		logits: make([]float32, R*V), scores: make([]float32, R*S), probs: make([]float32, V), order: make([]int, V)}
+		logits: make([]float32, R*V), scores: make([]float32, R*S), probs: make([]float32, V), order: make([]int, V),
+		qkrstd: make([]float32, R*(c.NumAttentionHeads+c.NumKeyValueHeads))}
 	for range m.Layers {
 		dec.kc = append(dec.kc, make([]float32, B*kw*S))
 		dec.vc = append(dec.vc, make([]float32, B*kw*S))
@@ -192,6 +194,10 @@ func (dec *decoder) step(seqs []int, toks []int32, pos []int32, temp float32) {
 		nn.LinearForward(dec.q[:M*qw], dec.ln[:M*d], blk.Q.W, biasOf(blk.QBias), M, d, qw)
 		nn.LinearForward(dec.k[:M*kw], dec.ln[:M*d], blk.K.W, biasOf(blk.KBias), M, d, kw)
 		nn.LinearForward(dec.v[:M*kw], dec.ln[:M*d], blk.V.W, biasOf(blk.VBias), M, d, kw)
+		if blk.QNorm != nil { // in place: the same per-row arithmetic as Score's
+			nn.RMSNormForward(dec.q, dec.qkrstd, dec.q, blk.QNorm.W, M*H, hd, eps)
+			nn.RMSNormForward(dec.k, dec.qkrstd, dec.k, blk.KNorm.W, M*KVH, hd, eps)
+		}
 		dec.layer = l
 		if dec.multi {
 			dec.phase = 1
@@ -204,6 +210,9 @@ func (dec *decoder) step(seqs []int, toks []int32, pos []int32, temp float32) {
 		}
 		copy(dec.mid[:M*d], dec.x[:M*d])
 		tensor.GemmRows(true, M, d, qw, 1, dec.att, qw, blk.O.W, qw, 1, dec.mid, d)
+		if blk.OBias != nil {
+			addBias(dec.mid[:M*d], blk.OBias.W, M, d)
+		}
 		nn.RMSNormForward(dec.ln, dec.rstd, dec.mid, blk.MLPNorm.W, M, d, eps)
 		nn.LinearForward(dec.gate[:M*f], dec.ln[:M*d], blk.Gate.W, nil, M, d, f)
 		nn.LinearForward(dec.up[:M*f], dec.ln[:M*d], blk.Up.W, nil, M, d, f)

@@ -207,3 +207,36 @@ func TestCloneIsIndependent(t *testing.T) {
 		t.Fatal("clone shares weights with the original")
 	}
 }
+
+// The Qwen3/Llama-3 options (explicit head_dim, q/k norms, o_proj bias,
+// llama3 rope scaling) must keep sampling and training in agreement.
+func TestSamplingLogProbsMatchTrainingWithHFOptions(t *testing.T) {
+	cfg := Config{VocabSize: 11, HiddenSize: 32, IntermediateSize: 48, NumHiddenLayers: 2, NumAttentionHeads: 4,
+		NumKeyValueHeads: 2, RopeTheta: 10000, RMSNormEps: 1e-5, AttentionBias: true, MaxPositionEmbeddings: 64,
+		HeadDimension: 12, QKNorm: true, OProjBias: true,
+		RopeScaling: RopeScaling{Type: "llama3", Factor: 8, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositionEmbeddings: 16}}
+	m, err := New(cfg, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(8, 9))
+	for _, p := range m.Params() {
+		if len(p.Shape) == 2 {
+			p.InitNormal(r, 0.3)
+		} else {
+			p.InitNormal(r, 0.2)
+			for i := range p.W {
+				p.W[i]++
+			}
+		}
+	}
+	for _, temp := range []float32{1, 0.7} {
+		g, err := m.Generate(prompts(), SampleOptions{Temperature: temp, MaxNew: 20}, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gap := rescore(t, m, prompts(), g, temp); gap > 1e-6 {
+			t.Fatalf("temperature %v: sampled log-probs differ from recomputed ones by %.3g > 1e-6", temp, gap)
+		}
+	}
+}

@@ -14,6 +14,8 @@ type Block struct {
 	Q, K, V, O     *nn.Param // q_proj [H*hd, d], k_proj/v_proj [KVH*hd, d], o_proj [d, H*hd]
 	QBias, KBias   *nn.Param // present when Config.AttentionBias
 	VBias          *nn.Param
+	OBias          *nn.Param // present when Config.OProjBias
+	QNorm, KNorm   *nn.Param // q_norm/k_norm [head_dim], present when Config.QKNorm
 	MLPNorm        *nn.Param // post_attention_layernorm.weight [d]
 	Gate, Up, Down *nn.Param // gate_proj/up_proj [f, d], down_proj [d, f]
 }
@@ -65,6 +67,10 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	return m, nil
 }
 
+// NewZero builds a model of the given shape with every weight zero (for
+// loaders that fill the weights themselves; cheaper than New).
+func NewZero(cfg Config) (*Model, error) { return alloc(cfg) }
+
 // alloc builds a model of the given shape with zero weights.
 func alloc(cfg Config) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
@@ -92,6 +98,13 @@ func alloc(cfg Config) (*Model, error) {
 			b.KBias = nn.NewParam(p+"self_attn.k_proj.bias", kw)
 			b.VBias = nn.NewParam(p+"self_attn.v_proj.bias", kw)
 		}
+		if cfg.OProjBias {
+			b.OBias = nn.NewParam(p+"self_attn.o_proj.bias", d)
+		}
+		if cfg.QKNorm {
+			b.QNorm = nn.NewParam(p+"self_attn.q_norm.weight", hd)
+			b.KNorm = nn.NewParam(p+"self_attn.k_norm.weight", hd)
+		}
 		m.Layers = append(m.Layers, b)
 	}
 	m.Norm = nn.NewParam("model.norm.weight", d)
@@ -117,7 +130,16 @@ func endsWith(s, suffix string) bool {
 // init sets up the parts derived from the config.
 func (m *Model) init() {
 	cfg := m.Cfg
-	m.rope = nn.NewRope(cfg.HeadDim(), cfg.MaxPositionEmbeddings, cfg.RopeTheta)
+	switch rs := cfg.RopeScaling; rs.Type {
+	case "linear":
+		m.rope = nn.NewRopeFreqs(cfg.HeadDim(), cfg.MaxPositionEmbeddings,
+			nn.LinearScaledInvFreqs(nn.RopeInvFreqs(cfg.HeadDim(), cfg.RopeTheta), rs.Factor))
+	case "llama3":
+		m.rope = nn.NewRopeFreqs(cfg.HeadDim(), cfg.MaxPositionEmbeddings,
+			nn.Llama3ScaledInvFreqs(nn.RopeInvFreqs(cfg.HeadDim(), cfg.RopeTheta), rs.Factor, rs.LowFreqFactor, rs.HighFreqFactor, rs.OriginalMaxPositionEmbeddings))
+	default:
+		m.rope = nn.NewRope(cfg.HeadDim(), cfg.MaxPositionEmbeddings, cfg.RopeTheta)
+	}
 	m.attn = nn.Attention{Heads: cfg.NumAttentionHeads, KVHeads: cfg.NumKeyValueHeads, HeadDim: cfg.HeadDim()}
 	m.par.m = m
 }
@@ -146,7 +168,13 @@ func (m *Model) listParams() []*nn.Param {
 		if b.VBias != nil {
 			ps = append(ps, b.VBias)
 		}
-		ps = append(ps, b.O, b.MLPNorm, b.Gate, b.Up, b.Down)
+		ps = append(ps, b.O)
+		for _, p := range []*nn.Param{b.OBias, b.QNorm, b.KNorm} {
+			if p != nil {
+				ps = append(ps, p)
+			}
+		}
+		ps = append(ps, b.MLPNorm, b.Gate, b.Up, b.Down)
 	}
 	ps = append(ps, m.Norm)
 	if m.Head != m.Embed {
@@ -193,15 +221,18 @@ type layerActs struct {
 	in      []float32 // residual stream entering the layer [N, d]
 	ln1     []float32 // [N, d]
 	rstd1   []float32 // [N]
-	q, k, v []float32 // after bias and rotary embedding
-	probs   []float32 // [B, H, T, T]
-	att     []float32 // attention output before o_proj [N, H*hd]
-	mid     []float32 // residual after attention [N, d]
-	ln2     []float32
-	rstd2   []float32
-	gate    []float32 // [N, f]
-	up      []float32
-	h       []float32 // silu(gate) * up
+	q, k, v []float32 // after bias, q/k norm and rotary embedding
+	// qpre, kpre are the projections before the q/k norms, qrstd, krstd
+	// the norms' 1/rms per head (nil without Config.QKNorm).
+	qpre, kpre, qrstd, krstd []float32
+	probs                    []float32 // [B, H, T, T]
+	att                      []float32 // attention output before o_proj [N, H*hd]
+	mid                      []float32 // residual after attention [N, d]
+	ln2                      []float32
+	rstd2                    []float32
+	gate                     []float32 // [N, f]
+	up                       []float32
+	h                        []float32 // silu(gate) * up
 }
 
 type activations struct {
@@ -223,6 +254,7 @@ type activations struct {
 type gradients struct {
 	resid, ln    []float32 // [N, d]
 	q, k, v, att []float32
+	qpre, kpre   []float32 // nil without Config.QKNorm
 	dprobs       []float32
 	gate, up, h  []float32
 	logits       []float32 // [N, V]
@@ -243,13 +275,18 @@ func (m *Model) ensure(B, T int) {
 	qw, kw := cfg.NumAttentionHeads*cfg.HeadDim(), cfg.NumKeyValueHeads*cfg.HeadDim()
 	a := &activations{B: B, T: T, tokens: make([]int32, N), pos: make([]int32, N), start: make([]int32, N)}
 	for range m.Layers {
-		a.layers = append(a.layers, layerActs{
+		la := layerActs{
 			in: make([]float32, N*d), ln1: make([]float32, N*d), rstd1: make([]float32, N),
 			q: make([]float32, N*qw), k: make([]float32, N*kw), v: make([]float32, N*kw),
 			probs: make([]float32, pr), att: make([]float32, N*qw), mid: make([]float32, N*d),
 			ln2: make([]float32, N*d), rstd2: make([]float32, N),
 			gate: make([]float32, N*f), up: make([]float32, N*f), h: make([]float32, N*f),
-		})
+		}
+		if cfg.QKNorm {
+			la.qpre, la.kpre = make([]float32, N*qw), make([]float32, N*kw)
+			la.qrstd, la.krstd = make([]float32, N*cfg.NumAttentionHeads), make([]float32, N*cfg.NumKeyValueHeads)
+		}
+		a.layers = append(a.layers, la)
 	}
 	a.out, a.lnf, a.rstdf = make([]float32, N*d), make([]float32, N*d), make([]float32, N)
 	a.logits, a.lse = make([]float32, N*V), make([]float32, N)
@@ -260,5 +297,8 @@ func (m *Model) ensure(B, T int) {
 		q: make([]float32, N*qw), k: make([]float32, N*kw), v: make([]float32, N*kw), att: make([]float32, N*qw),
 		dprobs: make([]float32, pr), gate: make([]float32, N*f), up: make([]float32, N*f), h: make([]float32, N*f),
 		logits: make([]float32, N*V), valueIn: make([]float32, N*d),
+	}
+	if cfg.QKNorm {
+		m.grad.qpre, m.grad.kpre = make([]float32, N*qw), make([]float32, N*kw)
 	}
 }

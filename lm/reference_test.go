@@ -87,10 +87,11 @@ func (r *refModel) forward(b *Batch) (logits, hidden []float64) {
 	for i, tok := range b.Tokens {
 		copy(x[i*d:], emb[int(tok)*d:int(tok+1)*d])
 	}
+	inv := refInvFreqs(c)
 	rope := func(v []float64, heads, pos int) {
 		for h := 0; h < heads; h++ {
 			for i := 0; i < hd/2; i++ {
-				a := float64(pos) * math.Pow(c.RopeTheta, -float64(2*i)/float64(hd))
+				a := float64(pos) * inv[i]
 				x0, x1 := v[h*hd+i], v[h*hd+i+hd/2]
 				v[h*hd+i] = x0*math.Cos(a) - x1*math.Sin(a)
 				v[h*hd+i+hd/2] = x1*math.Cos(a) + x0*math.Sin(a)
@@ -103,6 +104,10 @@ func (r *refModel) forward(b *Batch) (logits, hidden []float64) {
 		q := refLinear(h, r.w[p+"self_attn.q_proj.weight"], r.w[p+"self_attn.q_proj.bias"], d, qw)
 		k := refLinear(h, r.w[p+"self_attn.k_proj.weight"], r.w[p+"self_attn.k_proj.bias"], d, kw)
 		v := refLinear(h, r.w[p+"self_attn.v_proj.weight"], r.w[p+"self_attn.v_proj.bias"], d, kw)
+		if c.QKNorm { // per-head RMSNorm before the rotary embedding (Qwen3)
+			q = refRMS(q, r.w[p+"self_attn.q_norm.weight"], hd, c.RMSNormEps)
+			k = refRMS(k, r.w[p+"self_attn.k_norm.weight"], hd, c.RMSNormEps)
+		}
 		for i := 0; i < N; i++ {
 			pos := i%T - start(i)
 			rope(q[i*qw:(i+1)*qw], H, pos)
@@ -138,7 +143,7 @@ func (r *refModel) forward(b *Batch) (logits, hidden []float64) {
 				}
 			}
 		}
-		o := refLinear(att, r.w[p+"self_attn.o_proj.weight"], nil, qw, d)
+		o := refLinear(att, r.w[p+"self_attn.o_proj.weight"], r.w[p+"self_attn.o_proj.bias"], qw, d)
 		for i := range x {
 			x[i] += o[i]
 		}
@@ -163,6 +168,32 @@ func (r *refModel) forward(b *Batch) (logits, hidden []float64) {
 		logits[i] /= temp
 	}
 	return logits, hidden
+}
+
+// refInvFreqs are the rotary inverse frequencies, with Hugging Face's
+// "linear" and "llama3" rope_scaling written out from their definitions.
+func refInvFreqs(c Config) []float64 {
+	hd := c.HeadDim()
+	inv := make([]float64, hd/2)
+	for i := range inv {
+		f := 1 / math.Pow(c.RopeTheta, float64(2*i)/float64(hd))
+		rs := c.RopeScaling
+		switch rs.Type {
+		case "linear":
+			f /= rs.Factor
+		case "llama3":
+			old := float64(rs.OriginalMaxPositionEmbeddings)
+			wavelen := 2 * math.Pi / f
+			if wavelen > old/rs.LowFreqFactor {
+				f /= rs.Factor
+			} else if wavelen >= old/rs.HighFreqFactor {
+				smooth := (old/wavelen - rs.LowFreqFactor) / (rs.HighFreqFactor - rs.LowFreqFactor)
+				f = (1-smooth)*f/rs.Factor + smooth*f
+			}
+		}
+		inv[i] = f
+	}
+	return inv
 }
 
 func itoa(i int) string {
@@ -236,11 +267,25 @@ func lmCases(r *rand.Rand) []lmCase {
 			mask[i] = 1
 		}
 	}
-	return []lmCase{
+	// Qwen3-like: head_dim independent of hidden/heads, q/k norms, biases on
+	// q/k/v/o, llama3 rope scaling (original context 32 so that all
+	// three frequency bands occur).
+	qwen3 := gqa
+	qwen3.HeadDimension, qwen3.QKNorm, qwen3.OProjBias, qwen3.ValueHead = 6, true, true, false
+	qwen3.RopeTheta = 100
+	qwen3.RopeScaling = RopeScaling{Type: "llama3", Factor: 4, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositionEmbeddings: 32}
+	linear := base
+	linear.HeadDimension, linear.OProjBias = 8, true
+	linear.RopeScaling = RopeScaling{Type: "linear", Factor: 2}
+	cases := []lmCase{
 		{"tied", base, &Batch{Rows: 2, Len: 6, Tokens: toks(12)}},
 		{"gqa-bias-untied-value-masked-temp", gqa, &Batch{Rows: 2, Len: 6, Tokens: toks(12), Mask: mask, Temperature: 0.7}},
 		{"packed", base, &Batch{Rows: 1, Len: 9, Tokens: toks(9), Start: []int32{0, 0, 0, 0, 4, 4, 4, 7, 7}}},
 	}
+	return append(cases,
+		lmCase{"headdim-qknorm-obias-llama3rope", qwen3, &Batch{Rows: 2, Len: 7, Tokens: toks(14), Temperature: 0.9}},
+		lmCase{"headdim-obias-linearrope-packed", linear, &Batch{Rows: 1, Len: 9, Tokens: toks(9), Start: []int32{0, 0, 0, 0, 4, 4, 4, 7, 7}}},
+	)
 }
 
 func TestScoreMatchesFloat64Reference(t *testing.T) {
@@ -425,7 +470,15 @@ func TestScoreRejectsBadInput(t *testing.T) {
 }
 
 func TestTrainingStepAllocatesNothing(t *testing.T) {
-	cfg := Tiny(16)
+	hfOpts := Tiny(16)
+	hfOpts.HeadDimension, hfOpts.QKNorm, hfOpts.AttentionBias, hfOpts.OProjBias = 24, true, true, true
+	hfOpts.RopeScaling = RopeScaling{Type: "llama3", Factor: 8, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositionEmbeddings: 32}
+	for _, cfg := range []Config{Tiny(16), hfOpts} {
+		trainingStepAllocatesNothing(t, cfg)
+	}
+}
+
+func trainingStepAllocatesNothing(t *testing.T, cfg Config) {
 	m, _ := New(cfg, 1)
 	B, T := 4, 40
 	b := &Batch{Rows: B, Len: T, Tokens: make([]int32, B*T)}

@@ -150,9 +150,17 @@ func (m *Model) forward(tokens, start []int32, B, T int, temp float32) {
 	for l, blk := range m.Layers {
 		la := &a.layers[l]
 		nn.RMSNormForward(la.ln1, la.rstd1, la.in, blk.AttnNorm.W, N, d, eps)
-		nn.LinearForward(la.q[:N*qw], la.ln1[:N*d], blk.Q.W, biasOf(blk.QBias), N, d, qw)
-		nn.LinearForward(la.k[:N*kw], la.ln1[:N*d], blk.K.W, biasOf(blk.KBias), N, d, kw)
+		qo, ko := la.q, la.k
+		if blk.QNorm != nil {
+			qo, ko = la.qpre, la.kpre
+		}
+		nn.LinearForward(qo[:N*qw], la.ln1[:N*d], blk.Q.W, biasOf(blk.QBias), N, d, qw)
+		nn.LinearForward(ko[:N*kw], la.ln1[:N*d], blk.K.W, biasOf(blk.KBias), N, d, kw)
 		nn.LinearForward(la.v[:N*kw], la.ln1[:N*d], blk.V.W, biasOf(blk.VBias), N, d, kw)
+		if blk.QNorm != nil {
+			nn.RMSNormForward(la.q, la.qrstd, la.qpre, blk.QNorm.W, N*H, hd, eps)
+			nn.RMSNormForward(la.k, la.krstd, la.kpre, blk.KNorm.W, N*KVH, hd, eps)
+		}
 		m.par.l = l
 		m.par.run(opRope, N)
 		var st []int32
@@ -163,6 +171,9 @@ func (m *Model) forward(tokens, start []int32, B, T int, temp float32) {
 		// mid = in + att O^T
 		copy(la.mid[:N*d], la.in[:N*d])
 		tensor.GemmRows(true, N, d, qw, 1, la.att, qw, blk.O.W, qw, 1, la.mid, d)
+		if blk.OBias != nil {
+			addBias(la.mid[:N*d], blk.OBias.W, N, d)
+		}
 		nn.RMSNormForward(la.ln2, la.rstd2, la.mid, blk.MLPNorm.W, N, d, eps)
 		nn.LinearForward(la.gate[:N*f], la.ln2[:N*d], blk.Gate.W, nil, N, d, f)
 		nn.LinearForward(la.up[:N*f], la.ln2[:N*d], blk.Up.W, nil, N, d, f)
@@ -177,6 +188,25 @@ func (m *Model) forward(tokens, start []int32, B, T int, temp float32) {
 	}
 	nn.RMSNormForward(a.lnf, a.rstdf, a.out, m.Norm.W, N, d, eps)
 	tensor.GemmRows(true, N, V, d, 1/temp, a.lnf, d, m.Head.W, d, 0, a.logits, V)
+}
+
+// addBias adds b [d] to each of the n rows of y.
+func addBias(y, b []float32, n, d int) {
+	for i := 0; i < n; i++ {
+		row := y[i*d : (i+1)*d]
+		for j, bj := range b[:d] {
+			row[j] += bj
+		}
+	}
+}
+
+// sumRows accumulates db += sum over the n rows of dy [n, d].
+func sumRows(db, dy []float32, n, d int) {
+	for i := 0; i < n; i++ {
+		for j, g := range dy[i*d : (i+1)*d] {
+			db[j] += g
+		}
+	}
 }
 
 func biasOf(p *nn.Param) []float32 {
@@ -292,14 +322,25 @@ func (m *Model) backwardFromLogits(dValue []float32) {
 		datt := g.att[:N*qw]
 		clear(datt)
 		nn.LinearBackward(datt, blk.O.G, nil, dres, la.att, blk.O.W, N, qw, d)
+		if blk.OBias != nil {
+			sumRows(blk.OBias.G, dres, N, d)
+		}
 		clear(g.q[:N*qw])
 		clear(g.k[:N*kw])
 		clear(g.v[:N*kw])
 		m.attn.Backward(g.q, g.k, g.v, g.dprobs, datt, la.probs, la.q, la.k, la.v, st, B, T)
 		m.par.run(opRopeBackward, N)
+		dq, dk := g.q, g.k
+		if blk.QNorm != nil {
+			dq, dk = g.qpre, g.kpre
+			clear(dq[:N*qw])
+			clear(dk[:N*kw])
+			nn.RMSNormBackward(dq, blk.QNorm.G, g.q, la.qpre, blk.QNorm.W, la.qrstd, N*H, hd)
+			nn.RMSNormBackward(dk, blk.KNorm.G, g.k, la.kpre, blk.KNorm.W, la.krstd, N*KVH, hd)
+		}
 		clear(dln)
-		nn.LinearBackward(dln, blk.Q.G, gradOf(blk.QBias), g.q[:N*qw], la.ln1, blk.Q.W, N, d, qw)
-		nn.LinearBackward(dln, blk.K.G, gradOf(blk.KBias), g.k[:N*kw], la.ln1, blk.K.W, N, d, kw)
+		nn.LinearBackward(dln, blk.Q.G, gradOf(blk.QBias), dq[:N*qw], la.ln1, blk.Q.W, N, d, qw)
+		nn.LinearBackward(dln, blk.K.G, gradOf(blk.KBias), dk[:N*kw], la.ln1, blk.K.W, N, d, kw)
 		nn.LinearBackward(dln, blk.V.G, gradOf(blk.VBias), g.v[:N*kw], la.ln1, blk.V.W, N, d, kw)
 		nn.RMSNormBackward(dres, blk.AttnNorm.G, dln, la.in, blk.AttnNorm.W, la.rstd1, N, d)
 	}

@@ -367,3 +367,34 @@ func TestMLPGradients(t *testing.T) {
 		}
 	}
 }
+
+func TestRopeScaledFrequencies(t *testing.T) {
+	hd, theta := 16, 10000.0
+	a, b := NewRope(hd, 8, theta), NewRopeFreqs(hd, 8, RopeInvFreqs(hd, theta))
+	for i := range a.Cos {
+		if a.Cos[i] != b.Cos[i] || a.Sin[i] != b.Sin[i] {
+			t.Fatal("NewRope and NewRopeFreqs(RopeInvFreqs) differ")
+		}
+	}
+	inv := RopeInvFreqs(hd, theta)
+	for i, f := range LinearScaledInvFreqs(inv, 4) {
+		if f != inv[i]/4 {
+			t.Fatalf("linear %d: %v", i, f)
+		}
+	}
+	// Original context 32, low 1, high 4: wavelengths below 8 are kept,
+	// above 32 divided by the factor, between blended.
+	got := Llama3ScaledInvFreqs(inv, 8, 1, 4, 32)
+	for i, f := range inv {
+		w := 2 * math.Pi / f
+		switch {
+		case w < 8 && got[i] != f, w > 32 && got[i] != f/8:
+			t.Fatalf("band %d (wavelength %.1f): %v from %v", i, w, got[i], f)
+		case w >= 8 && w <= 32:
+			s := (32/w - 1) / 3
+			if want := (1-s)*f/8 + s*f; math.Abs(got[i]-want) > 1e-15 || !(got[i] < f && got[i] > f/8) {
+				t.Fatalf("medium band %d: %v, want %v", i, got[i], want)
+			}
+		}
+	}
+}

@@ -138,6 +138,7 @@ Start with 'autodidact recipes' to see the built-in recipes, then
 		newGradeCmd(),
 		newTasksCmd(),
 		newTokenizeCmd(),
+		newLogprobsCmd(),
 		newVersionCmd(),
 	)
 	root.SetHelpCommand(newHelpCmd(root))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,5 +65,26 @@ func TestGradeReason(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[0], `"reason":"hedge"`) || strings.Contains(lines[1], "reason") {
 		t.Errorf("grade wrote %q", out.String())
+	}
+}
+
+// TestLogprobsCommand: a Hugging Face model directory scores id lines,
+// len(ids)-1 log-probs each, all negative.
+func TestLogprobsCommand(t *testing.T) {
+	var out bytes.Buffer
+	root := newRoot(&out, &out)
+	root.SetIn(strings.NewReader("{\"ids\": [1, 2, 3, 4]}\n"))
+	root.SetArgs([]string{"logprobs", "--model", filepath.Join("..", "..", "hf", "testdata", "qwen3-f32")})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err, out.String())
+	}
+	var got struct{ Logprobs []float64 }
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil || len(got.Logprobs) != 3 {
+		t.Fatalf("logprobs wrote %q (%v)", out.String(), err)
+	}
+	for _, lp := range got.Logprobs {
+		if !(lp < 0) {
+			t.Errorf("log-prob %v", lp)
+		}
 	}
 }
