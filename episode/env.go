@@ -69,6 +69,10 @@ type Deps struct {
 	Template task.Template
 	Codec    Codec
 	BOS      int32
+	// PromptIDs, when set, encodes a rendered prompt as the episode's first
+	// observation (a Hugging Face tokenizer's special tokens or chat
+	// template); nil: BOS followed by Codec.Encode(prompt).
+	PromptIDs func(prompt string) ([]int32, error)
 }
 
 // Options configure an environment from a recipe's env section.
@@ -117,6 +121,13 @@ func New(o Options, d Deps) (Factory, error) {
 // prompt is the first observation of every task environment: BOS and the
 // rendered prompt.
 func (d Deps) prompt(p task.Problem) (Observation, error) {
+	if d.PromptIDs != nil {
+		ids, err := d.PromptIDs(p.Prompt)
+		if err != nil {
+			return Observation{}, err
+		}
+		return Observation{Role: RolePrompt, Text: p.Prompt, IDs: ids}, nil
+	}
 	ids, err := d.Codec.Encode(p.Prompt)
 	if err != nil {
 		return Observation{}, fmt.Errorf("prompt %q: %w", p.Prompt, err)

@@ -131,11 +131,9 @@ func (ru *runner) lmBatch(c PretrainConfig, completionOnly bool, g int) (*lm.Bat
 	return b, nil
 }
 
-// encodePrompt is BOS followed by the rendered prompt.
+// encodePrompt is the first observation of p's episodes: BOS followed by
+// the rendered prompt, or a Hugging Face tokenizer's own encoding of it
+// (see runner.promptIDs).
 func (ru *runner) encodePrompt(p task.Problem) ([]int32, error) {
-	ids, err := ru.tok.Encode(p.Prompt)
-	if err != nil {
-		return nil, fmt.Errorf("prompt %q: %w", p.Prompt, err)
-	}
-	return append([]int32{ru.bos}, ids...), nil
+	return ru.promptIDs(p.Prompt)
 }

@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/autodidact-rl/autodidact/episode"
+	"github.com/autodidact-rl/autodidact/hf"
 	"github.com/autodidact-rl/autodidact/lm"
 	"github.com/autodidact-rl/autodidact/recipes"
 	"github.com/autodidact-rl/autodidact/rl"
@@ -76,6 +77,16 @@ type ModelConfig struct {
 	KVHeads          int     `yaml:"num_key_value_heads"`
 	MaxLen           int     `yaml:"max_position_embeddings"`
 	RopeTheta        float64 `yaml:"rope_theta"`
+	// From names a Hugging Face model directory (config.json,
+	// model.safetensors or shards, tokenizer.json; Llama, Qwen2, Qwen3):
+	// the policy starts from its weights and uses its tokenizer, and the
+	// shape fields above are ignored except max_position_embeddings, which
+	// caps the sequence length. Empty: a fresh model of the shape above
+	// with the character tokenizer.
+	From string `yaml:"from"`
+	// ChatTemplate renders each prompt as a user message with the model
+	// directory's chat template (and the assistant's generation prompt).
+	ChatTemplate bool `yaml:"chat_template"`
 }
 
 // PretrainConfig configures next-token training on solver text: pretrain
@@ -399,6 +410,13 @@ func (r *Recipe) Validate() error {
 	}
 	if err := r.Model.LMConfig(8).Validate(); err != nil {
 		return fmt.Errorf("recipe model: %w", err)
+	}
+	if r.Model.From != "" {
+		if _, err := hf.LoadConfig(r.Model.From); err != nil {
+			return fmt.Errorf("recipe model.from: %w", err)
+		}
+	} else if r.Model.ChatTemplate {
+		return fmt.Errorf("recipe model.chat_template: needs model.from (a model directory with a chat template)")
 	}
 	for _, st := range []struct {
 		name string

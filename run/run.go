@@ -11,11 +11,11 @@ import (
 
 	"github.com/autodidact-rl/autodidact/checkpoint"
 	"github.com/autodidact-rl/autodidact/episode"
+	"github.com/autodidact-rl/autodidact/hf"
 	"github.com/autodidact-rl/autodidact/lm"
 	"github.com/autodidact-rl/autodidact/optim"
 	"github.com/autodidact-rl/autodidact/task"
 	"github.com/autodidact-rl/autodidact/tensor"
-	"github.com/autodidact-rl/autodidact/tokenizer"
 )
 
 // Files of a run directory.
@@ -52,30 +52,37 @@ type progress struct {
 
 // runner holds everything a run needs.
 type runner struct {
-	r          *Recipe
-	dir        string
-	log        io.Writer
-	tok        *tokenizer.Char
-	task       task.Task
-	policy     *lm.Model
-	ref        *lm.Model    // frozen reference (KL), set when RL starts
-	critic     *lm.Model    // value model (gae)
-	roleModels []*roleModel // roles played by their own trained models
-	opt        *optim.AdamW
-	critOpt    *optim.AdamW
-	rng        *rand.PCG // RL sampling randomness (saved in checkpoints)
-	prog       progress
-	metrics    *lineWriter
-	samples    *lineWriter
-	start      time.Time
-	lastCk     time.Time // when the last checkpoint was written (checkpoint_seconds)
-	tty        bool      // log is a terminal: show a live status line
-	bos        int32
-	eos        int32
-	methods    []method        // the recipe's method plug-ins
-	newEnv     episode.Factory // the environment of each episode
-	judge      episode.Judge   // a model judge replacing environment rewards (nil: the verifier's)
-	opts       Options
+	r   *Recipe
+	dir string
+	log io.Writer
+	tok codec
+	// promptIDs encodes a rendered prompt as the first observation of an
+	// episode (BOS then the text; or a Hugging Face tokenizer's own
+	// special tokens or chat template); tokenizerJSON is what the run
+	// directory's tokenizer.json holds.
+	promptIDs     func(prompt string) ([]int32, error)
+	tokenizerJSON func() ([]byte, error)
+	hfModel       *hf.Pretrained // model.from's directory, until buildPolicy takes its model
+	task          task.Task
+	policy        *lm.Model
+	ref           *lm.Model    // frozen reference (KL), set when RL starts
+	critic        *lm.Model    // value model (gae)
+	roleModels    []*roleModel // roles played by their own trained models
+	opt           *optim.AdamW
+	critOpt       *optim.AdamW
+	rng           *rand.PCG // RL sampling randomness (saved in checkpoints)
+	prog          progress
+	metrics       *lineWriter
+	samples       *lineWriter
+	start         time.Time
+	lastCk        time.Time // when the last checkpoint was written (checkpoint_seconds)
+	tty           bool      // log is a terminal: show a live status line
+	bos           int32
+	eos           int32
+	methods       []method        // the recipe's method plug-ins
+	newEnv        episode.Factory // the environment of each episode
+	judge         episode.Judge   // a model judge replacing environment rewards (nil: the verifier's)
+	opts          Options
 }
 
 // Run executes (or, with resume, continues) the recipe in dir and returns
@@ -140,11 +147,9 @@ func (ru *runner) build() error {
 	ru.prog = progress{}
 	ru.opt, ru.ref, ru.critic, ru.critOpt, ru.roleModels = nil, nil, nil, nil, nil
 	var err error
-	if ru.tok, err = tokenizer.NewChar(tokenizer.DefaultAlphabet, nil); err != nil {
+	if err := ru.buildTokenizer(); err != nil {
 		return err
 	}
-	ru.bos, _ = ru.tok.Special(tokenizer.BOS)
-	ru.eos, _ = ru.tok.Special(tokenizer.EOS)
 	if ru.task, err = task.New(r.Task.Name, r.Task.Params); err != nil {
 		return err
 	}
@@ -156,10 +161,10 @@ func (ru *runner) build() error {
 			return err
 		}
 	}
-	if ru.newEnv, err = episode.New(r.Env, episode.Deps{Task: ru.task, Template: r.Task.Template, Codec: ru.tok, BOS: ru.bos}); err != nil {
+	if ru.newEnv, err = episode.New(r.Env, episode.Deps{Task: ru.task, Template: r.Task.Template, Codec: ru.tok, BOS: ru.bos, PromptIDs: ru.promptIDs}); err != nil {
 		return fmt.Errorf("recipe %w", err)
 	}
-	if ru.policy, err = lm.New(r.Model.LMConfig(ru.tok.VocabSize()), r.Seed); err != nil {
+	if ru.policy, err = ru.buildPolicy(); err != nil {
 		return err
 	}
 	ru.rng = rand.NewPCG(r.Seed, 0x726c)
@@ -181,7 +186,7 @@ func (ru *runner) setup(resume bool) error {
 		if err := checkpoint.WriteFileAtomic(filepath.Join(ru.dir, ConfigFile), ru.r.YAML()); err != nil {
 			return err
 		}
-		tj, err := json.MarshalIndent(ru.tok, "", "  ") // what tokenizer.Char.Save writes, atomically
+		tj, err := ru.tokenizerJSON() // what tokenizer.Char.Save writes, or the model's file, atomically
 		if err != nil {
 			return err
 		}

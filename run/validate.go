@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/autodidact-rl/autodidact/hf"
 	"github.com/autodidact-rl/autodidact/tokenizer"
 )
 
@@ -303,6 +304,14 @@ func (r *Recipe) memoryParts() memParts {
 		kv = heads
 	}
 	hd := H / heads
+	if m.From != "" { // the shape is the model directory's
+		if c, err := hf.LoadConfig(m.From); err == nil {
+			lc := c.LM
+			V, H, I, L = float64(lc.VocabSize), float64(lc.HiddenSize), float64(lc.IntermediateSize), float64(lc.NumHiddenLayers)
+			heads, kv, hd = float64(max(lc.NumAttentionHeads, 1)), float64(max(lc.NumKeyValueHeads, 1)), float64(lc.HeadDim())
+			T = min(T, float64(lc.MaxPositionEmbeddings))
+		}
+	}
 	params := V*H + L*(2*H*H+2*H*kv*hd+3*H*I+2*H) + H
 	// A trained model: weights, gradients and two AdamW moments.
 	trained := 1.0

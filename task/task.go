@@ -226,6 +226,16 @@ var registry = map[string]Factory{}
 
 func register(name string, f Factory) { registry[name] = f }
 
+// Register adds a task built outside this package (e.g. package dataset's
+// "dataset"), so recipes can name it; registering a name twice panics.
+// Call it from an init function.
+func Register(name string, f Factory) {
+	if _, dup := registry[name]; dup {
+		panic("task: Register called twice for " + name)
+	}
+	register(name, f)
+}
+
 // Names lists the registered tasks in order.
 func Names() []string {
 	var names []string

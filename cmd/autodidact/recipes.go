@@ -321,6 +321,8 @@ var knobComments = map[string]string{
 	"model.num_key_value_heads":     "key/value heads (fewer than query heads: grouped-query attention)",
 	"model.max_position_embeddings": "longest sequence, prompt plus completion, in tokens",
 	"model.rope_theta":              "RoPE base frequency",
+	"model.from":                    "a Hugging Face model directory to start from (its weights and tokenizer.json; the shape above is then ignored, max_position_embeddings caps the length); empty: a fresh model",
+	"model.chat_template":           "render prompts with the model directory's chat template (needs model.from)",
 
 	"pretrain":              "next-token training on the noisy solver's text: decides how good the base model is",
 	"pretrain.steps":        "optimiser steps (0: no pretraining)",
