@@ -12,7 +12,10 @@ package run
 // or a judge's). An episode cut before its second attempt keeps its first
 // answer: r̂_2 = r̂_1 (as episode.Summarize counts it). The per-attempt
 // advantages replace the estimator's (advantageHook); the KL is a
-// mini-batch term weighted like the policy loss. Metrics: score_stage,
+// mini-batch term weighted like the policy loss, against reference
+// log-probs the plug-in scores itself when the loop's rl.kl_coef is 0 (the
+// recipe's setting; a nonzero rl.kl_coef adds the loop's KL on every
+// trained token on top). Metrics: score_stage,
 // score_bonus (mean α (r̂_2 − r̂_1)), score_edit_rate (share of episodes
 // whose y2 differs from y1), score_kl_y1 and score_kl_y2 (mean per-token
 // estimator values). The evaluation's two_turn figures (t1_accuracy,
