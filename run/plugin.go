@@ -54,6 +54,15 @@ type (
 	rewardHook interface {
 		beforeAdvantages(ru *runner, xs []sample, m map[string]any) error
 	}
+	// advantageHook rewrites the advantages the estimator gave, before the
+	// updates: a.tok per trained token (and a.seq, for the log), and may
+	// set a.refLogp when it needs reference log-probs that the loop's KL
+	// did not compute (SCoRe's per-attempt credit and per-attempt KL, SALT's
+	// step-level advantages). Several run in method-name order, each on
+	// what the previous left.
+	advantageHook interface {
+		afterAdvantages(ru *runner, xs []sample, a *advantage, m map[string]any) error
+	}
 	// trainMasker drops a sample's tokens from the policy loss (DAPO's
 	// overlong filtering).
 	trainMasker interface {
@@ -109,6 +118,7 @@ type miniBatch struct {
 	starts  []int     // row offsets of each sample in b
 	sc      *lm.Scores
 	lengths []int     // trained tokens per sample
+	w       []float64 // each sample's weight in the loss (the recipe's loss_agg_mode)
 	dlp     []float32 // d loss / d log-prob, per batch position
 	adv     *advantage
 }

@@ -212,6 +212,11 @@ func (ru *runner) rlStep(s int) error {
 		if err != nil {
 			return err
 		}
+		for _, h := range hooks[advantageHook](ru) {
+			if err := h.afterAdvantages(ru, kept, adv, m); err != nil {
+				return err
+			}
+		}
 		tScore += time.Since(t0).Seconds()
 		t0 = time.Now()
 		if err := ru.update(kept, adv, m); err != nil {
@@ -609,7 +614,7 @@ func (ru *runner) update(xs []sample, a *advantage, m map[string]any) error {
 			w := mode.Weights(lengths, constLen)
 			dlp := make([]float32, len(b.Tokens))
 			dent := make([]float32, len(b.Tokens))
-			mbc := &miniBatch{xs: mb, lo: lo, b: b, starts: starts, sc: sc, lengths: lengths, dlp: dlp, adv: a}
+			mbc := &miniBatch{xs: mb, lo: lo, b: b, starts: starts, sc: sc, lengths: lengths, w: w, dlp: dlp, adv: a}
 			for _, h := range replacers {
 				lossSum += h.miniBatchLoss(ru, mbc)
 			}
