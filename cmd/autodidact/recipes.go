@@ -180,6 +180,8 @@ var recipePapers = map[string]string{
 	"two_turn":        "SCoRe: Training LMs to Self-Correct via RL (Kumar et al., 2024)",
 	"two_turn_critic": "",
 	"tool_calc":       "",
+	"score":           "SCoRe: Training Language Models to Self-Correct via RL (Kumar et al., 2024)",
+	"salt":            "SALT: step-level advantage assignment from a trajectory graph",
 }
 
 // commentedYAML renders the resolved recipe with a line comment on every
@@ -431,6 +433,18 @@ var knobComments = map[string]string{
 	"self.refresh_every":             "RL steps between success-rate estimates",
 	"self.pool":                      "training problems whose success rates are estimated",
 	"siren.coef":                     "weight of the anchored entropy term c * (H - H_anchor)^2 (0: off)",
+	"score.alpha":                    "progress bonus alpha * (r2 - r1) on the second attempt's reward in Stage II",
+	"score.beta1":                    "KL weight to the base on both attempts in Stage II",
+	"score.beta2":                    "KL weight holding the first attempt near the base in Stage I",
+	"score.stage1_steps":             "RL steps of Stage I (train attempt 2 only); Stage II after",
+	"score.turn1_credit":             "first attempt's return: own (r1) or reward_to_go (r1 + r2)",
+	"score.stage1_pg_on_y1":          "Stage I also trains the first attempt on the second's reward",
+	"score.kl_estimator":             "KL estimator of the SCoRe terms: k1, k2, k3, k3+",
+	"score.adv_std":                  "per-attempt group advantage scale: population, unbiased or none",
+	"salt.merge_mode":                "how steps are merged: prefix (identical history) or state (step plus a window)",
+	"salt.history_window":            "state mode: the elements before a step that enter its key",
+	"salt.min_shared_count":          "merge a node only when this many trajectories share it",
+	"salt.normalize":                 "compare steps lower-cased with white space collapsed",
 	"siren.top_p":                    "nucleus whose entropy is regularised",
 	"siren.peak_ratio":               "share of the highest-entropy positions regularised",
 	"siren.anchor":                   "initial (the entropy of the policy at the start) or fixed (anchor_value)",
