@@ -15,21 +15,11 @@ import (
 // entropy.svg, response_len.svg and kl.svg (with PNGs). It returns the
 // base paths written.
 func (res *Result) Plots(out string) ([]string, error) {
-	var bands []plot.Band
-	if c, ok := res.Curves[res.Baseline]; ok && len(c.Base) > 0 {
-		bands = append(bands, band("base model", c.Base))
-	}
-	for _, name := range res.Recipes {
-		if c := res.Curves[name]; len(c.Final) > 0 {
-			bands = append(bands, band(name, c.Final))
-		}
-	}
 	var written []string
-	if len(bands) > 0 {
-		base := filepath.Join(out, "passk")
-		if err := plot.PassAtK(base, "final pass@k (mean, 95% t-interval over seeds)", bands); err != nil {
-			return nil, err
-		}
+	base := filepath.Join(out, "passk")
+	if ok, err := res.PassAtKPlot(base, "final pass@k (mean, 95% t-interval over seeds)", res.Recipes); err != nil {
+		return nil, err
+	} else if ok {
 		written = append(written, base)
 	}
 	var dirs, names []string
@@ -41,6 +31,30 @@ func (res *Result) Plots(out string) ([]string, error) {
 	}
 	more, err := plot.Training(out, dirs, names)
 	return append(written, more...), err
+}
+
+// PassAtKPlot draws base.svg and base.png: the final pass@k curves of the
+// named recipes (in that order) with their 95% bands, after the
+// baseline's base model. It reports whether there was anything to draw;
+// an unknown recipe is an error.
+func (res *Result) PassAtKPlot(base, title string, recipes []string) (bool, error) {
+	var bands []plot.Band
+	if c, ok := res.Curves[res.Baseline]; ok && len(c.Base) > 0 {
+		bands = append(bands, band("base model", c.Base))
+	}
+	for _, name := range recipes {
+		c, ok := res.Curves[name]
+		if !ok {
+			return false, fmt.Errorf("compare: no recipe %q in the result (have %v)", name, res.Recipes)
+		}
+		if len(c.Final) > 0 {
+			bands = append(bands, band(name, c.Final))
+		}
+	}
+	if len(bands) == 0 {
+		return false, nil
+	}
+	return true, plot.PassAtK(base, title, bands)
 }
 
 func band(name string, st []Stat) plot.Band {
