@@ -356,7 +356,8 @@ func TestStreamingMatchesNonStreaming(t *testing.T) {
 	}{
 		{"greedy", map[string]any{"prompt": "Once upon a time", "max_tokens": 30, "temperature": 0}},
 		{"n=3 seeded", map[string]any{"prompt": []int{3, 4, 5}, "max_tokens": 20, "temperature": 1, "n": 3, "seed": 7}},
-		{"stop string", map[string]any{"prompt": "Hello there", "max_tokens": 40, "temperature": 1, "seed": 3, "stop": []string{"e", "th"}}},
+		// "fA" spans two tokens of this sample ('f', 'A')
+		{"stop string", map[string]any{"prompt": "Hello there", "max_tokens": 40, "temperature": 1, "seed": 3, "stop": []string{"zzz", "fA"}}},
 		{"logprobs", map[string]any{"prompt": []int{9, 9, 9}, "max_tokens": 15, "temperature": 0.7, "seed": 1, "logprobs": 0}},
 	}
 	for _, c := range cases {
@@ -403,6 +404,9 @@ func TestStreamingMatchesNonStreaming(t *testing.T) {
 				if w.Logprobs != nil && !slices.Equal(lps[i], w.Logprobs.TokenLogprobs) {
 					t.Errorf("choice %d: streamed log-probs %v, whole %v", i, lps[i], w.Logprobs.TokenLogprobs)
 				}
+			}
+			if c.body["stop"] != nil && (*whole.Choices[0].FinishReason != "stop" || whole.Choices[0].StopReason != "fA") {
+				t.Errorf("the stop case did not stop on its string: %+v", whole.Choices[0])
 			}
 			if u == nil || *u != *whole.Usage {
 				t.Errorf("streamed usage %+v, whole %+v", u, whole.Usage)
