@@ -38,13 +38,13 @@ type Options struct {
 	Addr      string // listen address (Run only); default DefaultAddr, loopback only
 	ModelName string // the model id of /v1/models and responses; default the directory's base name
 
-	Slots        int   // KV-cache slots per engine (sequences decoded together); default 8
-	ContextLen   int   // longest prompt plus completion; default min(max_position_embeddings, 4096)
-	MaxTokens    int   // cap on max_tokens; default min(4096, ContextLen)
-	MaxN         int   // cap on choices per request (prompts × n); default 64
-	MaxBodyBytes int64 // request body limit; default 1 MiB
-	MaxQueue     int   // requests queued or running at once (more get 429); default 256
-	MaxEngines   int   // engines (distinct sampling settings or seeded requests) alive at once; default 4
+	Slots        int    // KV-cache slots per engine (sequences decoded together); default 8
+	ContextLen   int    // longest prompt plus completion; default min(max_position_embeddings, 4096)
+	MaxTokens    int    // cap on max_tokens; default min(4096, ContextLen)
+	MaxN         int    // cap on choices per request (prompts × n); default 64
+	MaxBodyBytes int64  // request body limit; default 1 MiB
+	MaxQueue     int    // requests queued or running at once (more get 429); default 256
+	MaxEngines   int    // engines (distinct sampling settings or seeded requests) alive at once; default 4
 	APIKey       string // when set, requests need "Authorization: Bearer APIKey"
 	Seed         uint64 // seeds the shared engines' random streams (requests without a seed)
 

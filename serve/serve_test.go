@@ -645,7 +645,7 @@ func TestBadRequests(t *testing.T) {
 		{"message without role", "/v1/chat/completions", chat(`[{"content": "hi"}]`), 400, ""},
 		{"message not an object", "/v1/chat/completions", chat(`["hi"]`), 400, ""},
 		{"image content", "/v1/chat/completions", chat(`[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]`), 400, ""},
-		{"chat too long", "/v1/chat/completions", chat(`[{"role": "user", "content": "`+strings.Repeat("q", 80)+`"}]`), 400, "prompt"},
+		{"chat too long", "/v1/chat/completions", chat(`[{"role": "user", "content": "` + strings.Repeat("q", 80) + `"}]`), 400, "prompt"},
 		{"chat negative temperature", "/v1/chat/completions", `{"messages": [{"role": "user", "content": "hi"}], "temperature": -1}`, 400, "temperature"},
 		{"get on post endpoint", "/v1/completions", "", 405, ""},
 		{"unknown path", "/v2/whatever", `{}`, 404, ""},
