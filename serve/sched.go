@@ -109,6 +109,8 @@ type sched struct {
 	streams uint64 // rng streams handed out to shared engines
 
 	tokens atomic.Int64 // tokens generated, for statistics
+
+	afterRound func() // tests: called after every round
 }
 
 func newSched(m *lm.Model, tok *tokenizer.HF, slots, ctxLen, maxEngines, queue int, seed uint64, log io.Writer) *sched {
@@ -160,6 +162,9 @@ func (s *sched) run() {
 		default:
 		}
 		s.round()
+		if s.afterRound != nil {
+			s.afterRound()
+		}
 	}
 }
 
