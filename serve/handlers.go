@@ -554,6 +554,7 @@ func (s *Server) streamCompletions(w http.ResponseWriter, hr *http.Request, r *r
 	if e != nil {
 		if e.Status != 499 {
 			ev.send(e.body())
+			ev.done()
 		}
 		return nil // the status line has gone out
 	}
@@ -721,6 +722,7 @@ func (s *Server) streamChat(w http.ResponseWriter, hr *http.Request, r *request,
 	if e != nil {
 		if e.Status != 499 {
 			ev.send(e.body())
+			ev.done()
 		}
 		return nil
 	}

@@ -216,7 +216,7 @@ func Run(ctx context.Context, opt Options, log io.Writer) error {
 	if p.Tokenizer == nil {
 		fmt.Fprintf(log, "serve: %s has no tokenizer.json: only token-id prompts work and texts are empty\n", opt.ModelDir)
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -896,3 +896,95 @@ func TestDistinctSamplingSettingsAndEngineCap(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestMutatedBodiesNeverFail5xx sends valid bodies with random byte edits,
+// deletions and truncations: every answer is a 200 or a 4xx in OpenAI's
+// error shape, and the server keeps serving.
+func TestMutatedBodiesNeverFail5xx(t *testing.T) {
+	f := newFixture(t, Options{MaxTokens: 16})
+	seeds := []struct{ path, body string }{
+		{"/v1/completions", `{"model": "tiny", "prompt": "hi there", "max_tokens": 4, "temperature": 0.5, "top_p": 0.9, "n": 2, "stop": ["a"], "logprobs": 1, "seed": 3}`},
+		{"/v1/completions", `{"prompt": [[1, 2, 3], [4, 5]], "max_tokens": 3, "stop_token_ids": [7], "top_k": 5, "min_p": 0.1}`},
+		{"/v1/chat/completions", `{"messages": [{"role": "system", "content": "x"}, {"role": "user", "content": [{"type": "text", "text": "hi"}]}], "max_tokens": 3, "logprobs": true, "top_logprobs": 2, "chat_template_kwargs": {"enable_thinking": false}}`},
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	const junk = `{}[]",:0123456789-.eE \x00truefalsenull\\u`
+	for i := range 300 {
+		sd := seeds[i%len(seeds)]
+		b := []byte(sd.body)
+		for range 1 + rng.IntN(4) {
+			k := rng.IntN(len(b))
+			switch rng.IntN(3) {
+			case 0:
+				b[k] = junk[rng.IntN(len(junk))]
+			case 1:
+				b = append(b[:k], b[k+1:]...)
+			case 2:
+				b = b[:k]
+			}
+			if len(b) == 0 {
+				break
+			}
+		}
+		resp, err := http.Post(f.ts.URL+sd.path, "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode >= 500 {
+			t.Errorf("body %q: status %d %s", b, resp.StatusCode, data)
+		} else if resp.StatusCode != 200 {
+			var e errorBody
+			if json.Unmarshal(data, &e) != nil || e.Error.Message == "" {
+				t.Errorf("body %q: status %d without an OpenAI error: %s", b, resp.StatusCode, data)
+			}
+		}
+	}
+	var out completionOut
+	if st := f.post(t, "/v1/completions", map[string]any{"prompt": []int{1}, "max_tokens": 2}, &out); st != 200 {
+		t.Errorf("status %d after the mutated bodies", st)
+	}
+}
+
+// TestCloseEndsStreams: closing the server mid-stream ends the stream with
+// an error event and [DONE], fails new requests with 503, and returns.
+func TestCloseEndsStreams(t *testing.T) {
+	dir := testModelDir(t)
+	p, err := hf.Open(dir, hf.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(p, Options{}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.sched.afterRound = func() { time.Sleep(5 * time.Millisecond) }
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	resp, err := http.Post(ts.URL+"/v1/completions", "application/json", strings.NewReader(`{"prompt": [1], "max_tokens": 60, "stream": true, "stop_token_ids": []}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	if _, err := br.ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	events, done := readSSE(t, br)
+	if !done || len(events) == 0 || !strings.Contains(events[len(events)-1], "shutting down") {
+		t.Errorf("after Close the stream ended with %d events (done %v), last %q", len(events), done, events[len(events)-1:])
+	}
+	var e errorBody
+	r2, err := http.Post(ts.URL+"/v1/completions", "application/json", strings.NewReader(`{"prompt": [1]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(r2.Body).Decode(&e)
+	r2.Body.Close()
+	if r2.StatusCode != 503 || e.Error.Type != "server_error" {
+		t.Errorf("after Close: status %d %+v", r2.StatusCode, e)
+	}
+	s.Close() // twice is fine
+}
