@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -288,8 +289,8 @@ func (s *Server) end(r *request) {
 }
 
 // wait blocks until r is done (snapshots or error), the client leaves or
-// the server closes; each wake-up calls progress (when non-nil) with the
-// current snapshots under r.mu.
+// the server closes; each wake-up calls progress (when non-nil) with a
+// copy of the current snapshots.
 func (s *Server) wait(ctx context.Context, r *request, progress func([]snapshot) error) *apiError {
 	for {
 		select {
@@ -305,17 +306,21 @@ func (s *Server) wait(ctx context.Context, r *request, progress func([]snapshot)
 			}
 			return e
 		}
+		// Copy the snapshots (their slices only grow, so the copies stay
+		// valid) and write outside the lock: a slow client never holds up
+		// the engine goroutine, which takes the lock to publish.
 		r.mu.Lock()
 		e := r.err
+		snaps := slices.Clone(r.snaps)
+		r.mu.Unlock()
 		done := true
-		for _, sn := range r.snaps {
+		for _, sn := range snaps {
 			done = done && sn.Done
 		}
 		var perr error
 		if e == nil && progress != nil {
-			perr = progress(r.snaps)
+			perr = progress(snaps)
 		}
-		r.mu.Unlock()
 		if e != nil {
 			return e
 		}

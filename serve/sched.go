@@ -368,6 +368,10 @@ func (s *sched) publish(c *choice, done bool) {
 	r := c.req
 	r.mu.Lock()
 	sn := &r.snaps[c.index]
+	if !done && len(sn.Tokens) >= n {
+		r.mu.Unlock()
+		return // nothing new
+	}
 	if len(sn.Tokens) < n {
 		sn.Tokens = append(sn.Tokens, j.Tokens[len(sn.Tokens):n]...)
 		sn.LogProbs = append(sn.LogProbs, j.LogProbs[len(sn.LogProbs):n]...)
