@@ -278,11 +278,18 @@ func (s *Server) start(r *request) *apiError {
 		return errClosed
 	default:
 	}
-	s.sched.submit <- r // never blocks: the channel holds MaxQueue requests
-	return nil
+	// The channel holds MaxQueue requests and the scheduler drains it every
+	// round, so this rarely waits.
+	select {
+	case s.sched.submit <- r:
+		return nil
+	case <-s.sched.done:
+		s.inflight.Add(-1)
+		return errClosed
+	}
 }
 
-// finish ends a started request (the scheduler drops what still runs).
+// end ends a started request (the scheduler drops what still runs).
 func (s *Server) end(r *request) {
 	r.canceled.Store(true)
 	s.inflight.Add(-1)
