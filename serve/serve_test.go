@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -987,4 +988,48 @@ func TestCloseEndsStreams(t *testing.T) {
 		t.Errorf("after Close: status %d %+v", r2.StatusCode, e)
 	}
 	s.Close() // twice is fine
+}
+
+// TestRequestsShareBatches: concurrent requests of several clients decode
+// together on one engine: far fewer engine rounds than generated tokens.
+func TestRequestsShareBatches(t *testing.T) {
+	dir := testModelDir(t)
+	p, err := hf.Open(dir, hf.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(p, Options{Slots: 8}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var rounds atomic.Int64
+	s.sched.afterRound = func() { rounds.Add(1); time.Sleep(2 * time.Millisecond) }
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	var wg sync.WaitGroup
+	var total atomic.Int64
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := http.Post(ts.URL+"/v1/completions", "application/json", strings.NewReader(fmt.Sprintf(`{"prompt": [%d, 5], "max_tokens": 40, "temperature": 1, "seed": null}`, i+1)))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			var out completionOut
+			json.NewDecoder(resp.Body).Decode(&out)
+			if out.Usage != nil {
+				total.Add(int64(out.Usage.CompletionTokens))
+			}
+		}()
+	}
+	wg.Wait()
+	if r, n := rounds.Load(), total.Load(); n == 0 || r*3 > n {
+		t.Errorf("%d engine rounds for %d tokens of 8 concurrent requests: not batched", r, n)
+	} else {
+		t.Logf("%d engine rounds for %d tokens", r, n)
+	}
 }
