@@ -35,12 +35,12 @@ import (
 // Options configure a Server. Zero fields take the defaults named.
 type Options struct {
 	ModelDir  string // Hugging Face model directory (Run only)
-	Addr      string // listen address (Run only); default DefaultAddr, loopback only
+	Addr      string // listen address (Run only); default DefaultAddr (loopback: set it, with an APIKey, to listen wider)
 	ModelName string // the model id of /v1/models and responses; default the directory's base name
 
 	Slots        int    // KV-cache slots per engine (sequences decoded together); default 8
 	ContextLen   int    // longest prompt plus completion; default min(max_position_embeddings, 4096)
-	MaxTokens    int    // cap on max_tokens; default min(4096, ContextLen)
+	MaxTokens    int    // cap on max_tokens; default min(4096, ContextLen) (an absent max_tokens is 16 for completions, the rest of the context up to this cap for chat)
 	MaxN         int    // cap on choices per request (prompts × n); default 64
 	MaxBodyBytes int64  // request body limit; default 1 MiB
 	MaxQueue     int    // requests queued or running at once (more get 429); default 256
@@ -118,8 +118,9 @@ type Server struct {
 }
 
 // New starts a server over a loaded model; the caller must not use p.Model
-// until Close. ModelDir and Addr are not used (see Run). log receives
-// one line per failed request and engine panics (nil: discarded).
+// until Close. ModelDir, Addr and Listening are not used (see Run). log
+// receives a line per server-side (5xx) failure and engine panic (nil:
+// discarded).
 func New(p *hf.Pretrained, opt Options, log io.Writer) (*Server, error) {
 	if p == nil || p.Model == nil {
 		return nil, errors.New("serve: no model")
@@ -178,7 +179,7 @@ func (s *Server) Close() error {
 // until ctx is canceled, then shuts down gracefully: the listener closes,
 // running requests get up to 10 seconds to finish, the engine stops. This is
 // `autodidact serve --model DIR [--addr ADDR]`. log receives a start line
-// with the settings and one line per failed request.
+// with the settings, a line per server-side failure and a stop line.
 func Run(ctx context.Context, opt Options, log io.Writer) error {
 	if log == nil {
 		log = io.Discard
