@@ -25,10 +25,10 @@ import (
 	"github.com/autodidact-rl/autodidact/lm"
 )
 
-// ModelDir builds a model directory for tests: the random-weight 300-token
-// Qwen3 of hf/testdata/qwen3-f32 (64 positions) with the byte-level
-// tokenizer and Qwen3 chat template of serve/testdata. It is exported
-// through serve_test only.
+// testModelDir builds a model directory for tests: the random-weight
+// 300-token Qwen3 of hf/testdata/qwen3-f32 (64 positions) with the
+// byte-level tokenizer and Qwen3 chat template of serve/testdata
+// (gen_tokenizer.py writes them).
 func testModelDir(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
