@@ -139,6 +139,7 @@ Start with 'autodidact recipes' to see the built-in recipes, then
 		newTasksCmd(),
 		newTokenizeCmd(),
 		newLogprobsCmd(),
+		newServeCmd(),
 		newVersionCmd(),
 	)
 	root.SetHelpCommand(newHelpCmd(root))
