@@ -1,12 +1,14 @@
 package episode
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 
 	"github.com/autodidact-rl/autodidact/lm"
+	"github.com/autodidact-rl/autodidact/openai"
 	"github.com/autodidact-rl/autodidact/task"
 )
 
@@ -59,7 +61,12 @@ func (v Verifier) Judge(items []Item) ([]Verdict, error) {
 // as yes; ties are no). Unparsed samples do not vote; all unparsed gives
 // Fallback.
 type ModelJudge struct {
-	Model       *lm.Model
+	Model *lm.Model
+	// Endpoint, when set, plays the judge instead of Model: an
+	// OpenAI-compatible server (autodidact serve, vLLM, ...) asked for
+	// completions of the judge's prompt text (chat completions with Chat).
+	Endpoint    openai.Completer
+	Chat        bool
 	Codec       Codec
 	BOS, EOS    int32
 	Template    string // "{question}" and "{response}" are replaced
@@ -128,11 +135,38 @@ func (j *ModelJudge) Judge(items []Item) ([]Verdict, error) {
 	if err := j.Validate(); err != nil {
 		return nil, err
 	}
+	var outs []judgeOutput
+	var err error
+	if j.Endpoint != nil {
+		outs, err = j.askEndpoint(items)
+	} else {
+		outs, err = j.askModel(items)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return j.combine(items, outs), nil
+}
+
+// judgeOutput is one sampled judgment: its text, and whether it ended (an
+// output cut at max_new_tokens is not a verdict).
+type judgeOutput struct {
+	text  string
+	ended bool
+}
+
+// prompt is the judge's prompt text for one item.
+func (j *ModelJudge) prompt(it Item) string {
+	return strings.ReplaceAll(strings.ReplaceAll(j.Template, "{question}", it.Problem.Question), "{response}", it.Response)
+}
+
+// askModel samples the judgments from the local model, Samples per item
+// in one batch.
+func (j *ModelJudge) askModel(items []Item) ([]judgeOutput, error) {
 	var prompts [][]int32
 	maxLen := j.Model.Cfg.MaxPositionEmbeddings
 	for _, it := range items {
-		text := strings.ReplaceAll(strings.ReplaceAll(j.Template, "{question}", it.Problem.Question), "{response}", it.Response)
-		ids, err := j.Codec.Encode(text)
+		ids, err := j.Codec.Encode(j.prompt(it))
 		if err != nil {
 			return nil, fmt.Errorf("judge prompt: %w", err)
 		}
@@ -149,21 +183,62 @@ func (j *ModelJudge) Judge(items []Item) ([]Verdict, error) {
 	if err != nil {
 		return nil, fmt.Errorf("judge: %w", err)
 	}
+	outs := make([]judgeOutput, len(prompts))
+	for k, toks := range g.Tokens {
+		if len(toks) > 0 && toks[len(toks)-1] == j.EOS {
+			outs[k] = judgeOutput{text: j.Codec.Decode(toks[:len(toks)-1]), ended: true}
+		}
+	}
+	return outs, nil
+}
+
+// askEndpoint asks the OpenAI-compatible endpoint for Samples judgments
+// of each item (one completion request per item, n = Samples; a chat
+// request with the prompt as the user's message when Chat is set). A
+// choice that ended for any reason but "stop" (the server's EOS or a stop
+// string) was cut and is not a verdict.
+func (j *ModelJudge) askEndpoint(items []Item) ([]judgeOutput, error) {
+	outs := make([]judgeOutput, 0, len(items)*j.Samples)
+	for _, it := range items {
+		ctx := context.Background()
+		var resp openai.Response
+		var err error
+		if j.Chat {
+			resp, err = j.Endpoint.Chat(ctx, openai.ChatRequest{Messages: []openai.Message{{Role: "user", Content: j.prompt(it)}},
+				MaxTokens: j.MaxNew, Temperature: float64(j.Temperature), N: j.Samples})
+		} else {
+			resp, err = j.Endpoint.Complete(ctx, openai.Request{Prompt: j.prompt(it), MaxTokens: j.MaxNew,
+				Temperature: float64(j.Temperature), N: j.Samples})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("judge endpoint: %w", err)
+		}
+		got := make([]judgeOutput, j.Samples) // missing choices count as cut
+		for _, c := range resp.Choices {
+			if c.Index >= 0 && c.Index < j.Samples {
+				got[c.Index] = judgeOutput{text: c.Text, ended: c.FinishReason == "stop"}
+			}
+		}
+		outs = append(outs, got...)
+	}
+	return outs, nil
+}
+
+// combine parses each item's Samples outputs and combines them.
+func (j *ModelJudge) combine(items []Item, outs []judgeOutput) []Verdict {
 	out := make([]Verdict, len(items))
 	for i := range items {
 		var sum, yes float64
 		n := 0
 		var raw []string
 		for s := range j.Samples {
-			toks := g.Tokens[i*j.Samples+s]
-			if len(toks) > 0 && toks[len(toks)-1] == j.EOS {
-				toks = toks[:len(toks)-1]
-			} else {
+			o := outs[i*j.Samples+s]
+			if !o.ended {
 				raw = append(raw, "(no end)")
 				j.Failures++
 				continue // a verdict must end: a cut-off output is not one
 			}
-			text := j.Codec.Decode(toks)
+			text := o.text
 			raw = append(raw, strconv.Quote(text))
 			r, ok := j.Parse(text)
 			if !ok {
@@ -191,5 +266,5 @@ func (j *ModelJudge) Judge(items []Item) ([]Verdict, error) {
 		}
 		out[i] = v
 	}
-	return out, nil
+	return out
 }

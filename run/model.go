@@ -9,6 +9,7 @@ import (
 	_ "github.com/autodidact-rl/autodidact/dataset" // the "dataset" task: a file of problems
 	"github.com/autodidact-rl/autodidact/hf"
 	"github.com/autodidact-rl/autodidact/lm"
+	"github.com/autodidact-rl/autodidact/openai"
 	"github.com/autodidact-rl/autodidact/tokenizer"
 )
 
@@ -127,4 +128,17 @@ func (ru *runner) buildPolicy() (*lm.Model, error) {
 		return m, nil
 	}
 	return lm.New(ru.r.Model.LMConfig(ru.tok.VocabSize()), ru.r.Seed)
+}
+
+// judgeEndpoint is the client of the recipe's judge endpoint (made once).
+func (ru *runner) judgeEndpoint() openai.Completer {
+	if ru.endpoint == nil {
+		e := ru.r.Judge.Endpoint
+		key := ""
+		if e.APIKeyEnv != "" {
+			key = os.Getenv(e.APIKeyEnv)
+		}
+		ru.endpoint = &openai.Client{BaseURL: e.URL, Model: e.Model, APIKey: key}
+	}
+	return ru.endpoint
 }

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"net/url"
 	"reflect"
 	"strings"
 
@@ -184,7 +185,7 @@ type RoleConfig struct {
 // still recorded from the verifier so accuracy stays measurable.
 type JudgeConfig struct {
 	Name         string  `yaml:"name"`  // verifier or model
-	Model        string  `yaml:"model"` // policy or reference
+	Model        string  `yaml:"model"` // policy, reference or endpoint
 	Template     string  `yaml:"template"`
 	Format       string  `yaml:"format"` // score or verdict
 	MaxScore     int     `yaml:"max_score"`
@@ -193,6 +194,17 @@ type JudgeConfig struct {
 	Temperature  float32 `yaml:"temperature"`
 	MaxNewTokens int     `yaml:"max_new_tokens"`
 	Fallback     float64 `yaml:"fallback"` // reward of an unparsable judgment
+	// Endpoint is the OpenAI-compatible server that plays the judge when
+	// model is "endpoint" (autodidact serve, vLLM, OpenAI's API).
+	Endpoint EndpointConfig `yaml:"endpoint"`
+}
+
+// EndpointConfig names an OpenAI-compatible server.
+type EndpointConfig struct {
+	URL       string `yaml:"url"`         // base URL up to /completions, e.g. http://127.0.0.1:8000/v1
+	Model     string `yaml:"model"`       // the model id it serves ("" if it serves one)
+	APIKeyEnv string `yaml:"api_key_env"` // environment variable holding the API key ("" for none); the key never enters the recipe
+	Chat      bool   `yaml:"chat"`        // ask chat completions (the server's chat template) instead of completions
 }
 
 // LoadRecipe reads a recipe: a name of a built-in recipe (recipes/*.yaml,
@@ -533,8 +545,15 @@ func (j JudgeConfig) validate() error {
 	default:
 		return fmt.Errorf("recipe judge.name %q: want verifier or model", j.Name)
 	}
-	if j.Model != "policy" && j.Model != "reference" {
-		return fmt.Errorf("recipe judge.model %q: want policy or reference", j.Model)
+	switch j.Model {
+	case "policy", "reference":
+	case "endpoint":
+		u, err := url.Parse(j.Endpoint.URL)
+		if j.Endpoint.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("recipe judge.endpoint.url %q: want the server's http(s) base URL, e.g. http://127.0.0.1:8000/v1", j.Endpoint.URL)
+		}
+	default:
+		return fmt.Errorf("recipe judge.model %q: want policy, reference or endpoint", j.Model)
 	}
 	mj := episode.ModelJudge{Template: j.Template, Format: j.Format, MaxScore: j.MaxScore, Samples: j.Samples,
 		Combine: j.Combine, MaxNew: j.MaxNewTokens}

@@ -319,6 +319,9 @@ func (ru *runner) grade(batch []sample, rng *rand.Rand) (int, error) {
 		judge := &episode.ModelJudge{Model: model, Codec: ru.tok, BOS: ru.bos, EOS: ru.eos, Template: j.Template,
 			Format: j.Format, MaxScore: j.MaxScore, Samples: j.Samples, Combine: j.Combine, Temperature: j.Temperature,
 			MaxNew: j.MaxNewTokens, Fallback: j.Fallback, RNG: rng}
+		if j.Model == "endpoint" {
+			judge.Endpoint, judge.Chat = ru.judgeEndpoint(), j.Endpoint.Chat
+		}
 		items := make([]episode.Item, len(batch))
 		for i, x := range batch {
 			items[i] = episode.Item{Problem: x.ep.Problem, Response: lastPolicyText(x.ep)}

@@ -13,6 +13,7 @@ import (
 	"github.com/autodidact-rl/autodidact/episode"
 	"github.com/autodidact-rl/autodidact/hf"
 	"github.com/autodidact-rl/autodidact/lm"
+	"github.com/autodidact-rl/autodidact/openai"
 	"github.com/autodidact-rl/autodidact/optim"
 	"github.com/autodidact-rl/autodidact/task"
 	"github.com/autodidact-rl/autodidact/tensor"
@@ -62,7 +63,8 @@ type runner struct {
 	// directory's tokenizer.json holds.
 	promptIDs     func(prompt string) ([]int32, error)
 	tokenizerJSON func() ([]byte, error)
-	hfModel       *hf.Pretrained // model.from's directory, until buildPolicy takes its model
+	hfModel       *hf.Pretrained   // model.from's directory, until buildPolicy takes its model
+	endpoint      openai.Completer // the judge's endpoint (judge.model: endpoint)
 	task          task.Task
 	policy        *lm.Model
 	ref           *lm.Model    // frozen reference (KL), set when RL starts
