@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -98,7 +99,7 @@ func Load(dir string, opt Options) (*lm.Model, error) {
 			}
 			return nil, fmt.Errorf("%s: tensor %s is missing (the %s config needs it with shape %v)", dir, p.Name, c.ModelType, p.Shape)
 		}
-		if !sameShape(t.shape, p.Shape) {
+		if !slices.Equal(t.shape, p.Shape) {
 			return nil, fmt.Errorf("%s: tensor %s has shape %v, the config needs %v", t.file, p.Name, t.shape, p.Shape)
 		}
 		used[p.Name] = true
@@ -126,7 +127,7 @@ func Load(dir string, opt Options) (*lm.Model, error) {
 		switch {
 		case used[name], strings.HasSuffix(name, ".rotary_emb.inv_freq"):
 		case name == "lm_head.weight" && cfg.TieWordEmbeddings:
-			if !sameShape(t.shape, m.Embed.Shape) || !equalTo(t, m.Embed.W) {
+			if !slices.Equal(t.shape, m.Embed.Shape) || !equalTo(t, m.Embed.W) {
 				return nil, fmt.Errorf("%s: tensor lm_head.weight differs from model.embed_tokens.weight but tie_word_embeddings is true", t.file)
 			}
 		default:
@@ -145,18 +146,6 @@ func equalTo(t *stTensor, w []float32) bool {
 	t.convert(v)
 	for i := range v {
 		if v[i] != w[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
 			return false
 		}
 	}

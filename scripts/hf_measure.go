@@ -22,6 +22,7 @@ import (
 
 	"github.com/autodidact-rl/autodidact/hf"
 	"github.com/autodidact-rl/autodidact/lm"
+	"github.com/autodidact-rl/autodidact/optim"
 	"github.com/autodidact-rl/autodidact/tensor"
 )
 
@@ -48,6 +49,8 @@ func main() {
 	T := flag.Int("len", 512, "tokens per row")
 	reps := flag.Int("reps", 3, "timed Score calls")
 	export := flag.String("export", "", "export as BF16 to this directory and time hf.Load of it")
+	train := flag.Int("train", 0, "also time this many training steps (Score, Backward of the mean log-prob, AdamW) on the batch")
+	sample := flag.Int("sample", 0, "also time sampling: this many prompts of 32 tokens, 64 new tokens each")
 	flag.Parse()
 	debug.SetGCPercent(50)
 	cfg := lm.Config{VocabSize: 151936, HiddenSize: 896, IntermediateSize: 4864, NumHiddenLayers: 24,
@@ -105,4 +108,46 @@ func main() {
 	cpu := (cpuSeconds() - c0) / float64(*reps)
 	fmt.Printf("Score %dx%d: %.2fs wall per call (%.0f tokens/s), %.2f CPU-s per call (%.0f tokens per CPU-second); %s\n",
 		*rows, *T, dt, float64(*rows**T)/dt, cpu, float64(*rows**T)/cpu, rss())
+	if *train > 0 {
+		opt := optim.NewAdamW(m.Params(), optim.AdamWConfig{Beta1: 0.9, Beta2: 0.99, Eps: 1e-8})
+		dlp := make([]float32, len(b.Tokens))
+		for i := range dlp {
+			dlp[i] = -1 / float32(len(dlp))
+		}
+		t0, c0 = time.Now(), cpuSeconds()
+		for i := 0; i < *train; i++ {
+			if _, err := m.Score(b); err != nil {
+				panic(err)
+			}
+			m.ZeroGrad()
+			if err := m.Backward(dlp, nil, nil); err != nil {
+				panic(err)
+			}
+			opt.Step(1e-6)
+		}
+		dt, cpu = time.Since(t0).Seconds()/float64(*train), (cpuSeconds()-c0)/float64(*train)
+		fmt.Printf("training step %dx%d (Score+Backward+AdamW): %.2fs wall (%.0f tokens/s), %.2f CPU-s (%.0f tokens per CPU-second); %s\n",
+			*rows, *T, dt, float64(*rows**T)/dt, cpu, float64(*rows**T)/cpu, rss())
+	}
+	if *sample > 0 {
+		prompts := make([][]int32, *sample)
+		for i := range prompts {
+			prompts[i] = make([]int32, 32)
+			for j := range prompts[i] {
+				prompts[i][j] = int32(r.IntN(cfg.VocabSize))
+			}
+		}
+		t0, c0 = time.Now(), cpuSeconds()
+		g, err := m.Generate(prompts, lm.SampleOptions{Temperature: 1, MaxNew: 64}, r)
+		if err != nil {
+			panic(err)
+		}
+		n := 0
+		for _, t := range g.Tokens {
+			n += len(t)
+		}
+		dt, cpu = time.Since(t0).Seconds(), cpuSeconds()-c0
+		fmt.Printf("sampling %d prompts x 64 new tokens: %d tokens in %.2fs wall (%.1f tokens/s), %.2f CPU-s (%.1f tokens per CPU-second); %s\n",
+			*sample, n, dt, float64(n)/dt, cpu, float64(n)/cpu, rss())
+	}
 }
