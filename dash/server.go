@@ -132,7 +132,7 @@ func (s *Server) handleSamples(w http.ResponseWriter, r *http.Request) {
 	limit := intParam(q.Get("limit"), 50, 1, 500)
 	offset := intParam(q.Get("offset"), -limit, -1<<30, 1<<30)
 	var tok tokenizer.Tokenizer
-	if c, err := tokenizer.LoadChar(filepath.Join(run.dir, "tokenizer.json")); err == nil {
+	if c, err := tokenizer.Load(filepath.Join(run.dir, "tokenizer.json")); err == nil {
 		tok = c
 	}
 	eps, err := readEpisodes(filepath.Join(run.dir, "samples.jsonl"), offset, limit, tok)

@@ -100,7 +100,7 @@ func runShow(dir string, o showOptions, stdout io.Writer) error {
 		want = last
 	}
 	opt := episode.ShowOptions{ColorBy: *by, Color: *color == "always" || (*color == "auto" && run.IsTerminal(stdout))}
-	if tok, err := tokenizer.LoadChar(filepath.Join(dir, run.TokenizerFile)); err == nil {
+	if tok, err := tokenizer.Load(filepath.Join(dir, run.TokenizerFile)); err == nil {
 		opt.Decode = func(id int32) string { return tok.Decode([]int32{id}) }
 	}
 	shown := 0
