@@ -1,11 +1,13 @@
 package episode
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
 
 	"github.com/autodidact-rl/autodidact/lm"
+	"github.com/autodidact-rl/autodidact/openai"
 	"github.com/autodidact-rl/autodidact/task"
 )
 
@@ -30,12 +32,64 @@ type Rollout struct {
 	MaxLen   int // positions of the model: an episode that would outgrow it is cut
 }
 
-// Player is a role played by a model other than the policy.
+// Player is a role played by a model other than the policy: a local
+// model's engine, or a remote OpenAI-compatible server (Remote).
 type Player struct {
 	Engine    *lm.Engine
 	Source    string // the model's name in segments (e.g. "reference")
 	Trainable bool   // its segments are trained (the policy playing another role)
 	MaxNew    int    // token budget of its turns (0: the rollout's)
+
+	// Remote, when set, plays the role instead of Engine: each turn is one
+	// completion request. With RemoteIDs the server shares the run's
+	// tokenizer: the context goes as token ids and the turn is the
+	// server's token ids (nothing re-tokenised); without, the context goes
+	// as decoded text and the server's text is encoded with the run's
+	// codec (another model's words entering the context, as an
+	// observation's would). A turn the server ended with "stop" ends with
+	// EOS like a local player's.
+	Remote      openai.Completer
+	RemoteIDs   bool
+	Temperature float32
+}
+
+// remoteTurn plays one turn of a remote player as a finished job.
+func (r *Rollout) remoteTurn(p *Player, j *lm.Job) error {
+	req := openai.Request{MaxTokens: j.MaxNew, Temperature: float64(p.Temperature)}
+	if p.RemoteIDs {
+		req.PromptIDs = j.Context
+	} else {
+		req.Prompt = r.Codec.Decode(j.Context)
+	}
+	resp, err := p.Remote.Complete(context.Background(), req)
+	if err != nil {
+		return fmt.Errorf("role %s: %w", p.Source, err)
+	}
+	if len(resp.Choices) == 0 {
+		return fmt.Errorf("role %s: the server answered no choice", p.Source)
+	}
+	c := resp.Choices[0]
+	var ids []int32
+	if p.RemoteIDs {
+		if c.TokenIDs == nil {
+			return fmt.Errorf("role %s: the server returned no token ids (set the endpoint's token_ids false to send and take text)", p.Source)
+		}
+		ids = append(ids, c.TokenIDs...)
+		if n := len(ids); n > 0 && ids[n-1] == r.EOS {
+			ids = ids[:n-1]
+		}
+	} else if ids, err = r.Codec.Encode(c.Text); err != nil {
+		return fmt.Errorf("role %s: its text: %w", p.Source, err)
+	}
+	if len(ids) > j.MaxNew {
+		ids = ids[:j.MaxNew]
+	}
+	j.Stopped = c.FinishReason == "stop" && len(ids) < j.MaxNew
+	if j.Stopped {
+		ids = append(ids, r.EOS)
+	}
+	j.Tokens = ids
+	return nil
 }
 
 // Run plays one episode per problem with the environments the factory
@@ -49,6 +103,7 @@ func (r *Rollout) Run(problems []task.Problem, newEnv Factory) ([]*Episode, erro
 	maxTurns := max(1, r.MaxTurns)
 	// who[i] is the role writing episode i's current turn.
 	who := make([]string, len(problems))
+	var remoteDone []*lm.Job // remote players' finished turns, not yet recorded
 	engineOf := func(role string) (*lm.Engine, *Player) {
 		if p, ok := r.Players[role]; ok && role != RolePolicy {
 			return p.Engine, p
@@ -85,7 +140,15 @@ func (r *Rollout) Run(problems []task.Problem, newEnv Factory) ([]*Episode, erro
 			prev = nil // the earlier turn ran in another engine
 		}
 		who[i] = role
-		return eng.Submit(&lm.Job{Context: ctx, MaxNew: budget, Stop: []int32{r.EOS}, StopSeqs: obs.StopSeqs, Tag: i, Continues: prev})
+		job := &lm.Job{Context: ctx, MaxNew: budget, Stop: []int32{r.EOS}, StopSeqs: obs.StopSeqs, Tag: i, Continues: prev}
+		if pl != nil && pl.Remote != nil {
+			if err := r.remoteTurn(pl, job); err != nil {
+				return err
+			}
+			remoteDone = append(remoteDone, job)
+			return nil
+		}
+		return eng.Submit(job)
 	}
 	for i, p := range problems {
 		eps[i].Problem, eps[i].Index = p, i
@@ -100,10 +163,20 @@ func (r *Rollout) Run(problems []task.Problem, newEnv Factory) ([]*Episode, erro
 	}
 	engines := []*lm.Engine{r.Engine}
 	for _, name := range slices.Sorted(maps.Keys(r.Players)) {
-		engines = append(engines, r.Players[name].Engine)
+		if e := r.Players[name].Engine; e != nil {
+			engines = append(engines, e)
+		}
 	}
 	for busy := true; busy; {
 		busy = false
+		for len(remoteDone) > 0 {
+			busy = true
+			j := remoteDone[0]
+			remoteDone = remoteDone[1:]
+			if err := r.finishTurn(j, eps, envs, who, maxTurns, submit); err != nil {
+				return nil, err
+			}
+		}
 		for _, eng := range engines {
 			if !eng.Busy() {
 				continue

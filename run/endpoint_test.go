@@ -79,3 +79,54 @@ func TestEndpointJudge(t *testing.T) {
 		t.Errorf("a non-http endpoint: %v", err)
 	}
 }
+
+// TestEndpointRole: two_turn's critic played by an OpenAI-compatible
+// server: its text enters each episode as the critic's untrained segment
+// (encoded with the run's tokenizer), the run finishes, and a server that
+// shares the tokenizer is sent token ids and answered in ids.
+func TestEndpointRole(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	var textPrompts, idPrompts atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var body struct {
+			Prompt json.RawMessage `json:"prompt"`
+		}
+		json.NewDecoder(req.Body).Decode(&body)
+		choice := map[string]any{"index": 0, "text": "Look at the last line.", "finish_reason": "stop"}
+		if len(body.Prompt) > 0 && body.Prompt[0] == '[' {
+			idPrompts.Add(1)
+			choice["token_ids"] = []int{40, 41, 42}
+		} else {
+			textPrompts.Add(1)
+		}
+		json.NewEncoder(w).Encode(map[string]any{"id": "x", "choices": []any{choice}})
+	}))
+	defer srv.Close()
+	for _, ids := range []bool{false, true} {
+		r := tinyRecipe(t, "two_turn")
+		sets := []string{"env.params.feedback=critic", "roles.critic.model=endpoint", "roles.critic.temperature=1",
+			"roles.critic.max_new_tokens=30", "roles.critic.endpoint.url=" + srv.URL + "/v1", "rl.steps=2",
+			"roles.critic.endpoint.token_ids=" + map[bool]string{false: "false", true: "true"}[ids]}
+		if err := r.Set(sets); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		var log bytes.Buffer
+		if _, err := Run(r, dir, false, &log); err != nil {
+			t.Fatalf("%v\n%s", err, log.String())
+		}
+		data := mustRead(t, dir+"/"+SamplesFile)
+		want := `"role":"critic","source":"endpoint:critic","text":"Look at the last line.","ids":[`
+		if ids {
+			want = `"role":"critic","source":"endpoint:critic","text":"BCD","ids":[40,41,42,2],"trainable":false,"stopped":true`
+		}
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("token_ids %v: no untrained critic segment from the endpoint in samples.jsonl (%d bytes)", ids, len(data))
+		}
+	}
+	if textPrompts.Load() == 0 || idPrompts.Load() == 0 {
+		t.Errorf("prompts as text %d, as ids %d: want both", textPrompts.Load(), idPrompts.Load())
+	}
+}

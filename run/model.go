@@ -133,12 +133,17 @@ func (ru *runner) buildPolicy() (*lm.Model, error) {
 // judgeEndpoint is the client of the recipe's judge endpoint (made once).
 func (ru *runner) judgeEndpoint() openai.Completer {
 	if ru.endpoint == nil {
-		e := ru.r.Judge.Endpoint
-		key := ""
-		if e.APIKeyEnv != "" {
-			key = os.Getenv(e.APIKeyEnv)
-		}
-		ru.endpoint = &openai.Client{BaseURL: e.URL, Model: e.Model, APIKey: key}
+		ru.endpoint = newEndpointClient(ru.r.Judge.Endpoint)
 	}
 	return ru.endpoint
+}
+
+// newEndpointClient is the client of an endpoint; the API key is read from
+// the named environment variable, so it never enters the recipe.
+func newEndpointClient(e EndpointConfig) *openai.Client {
+	key := ""
+	if e.APIKeyEnv != "" {
+		key = os.Getenv(e.APIKeyEnv)
+	}
+	return &openai.Client{BaseURL: e.URL, Model: e.Model, APIKey: key}
 }

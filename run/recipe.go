@@ -175,6 +175,9 @@ type RoleConfig struct {
 	Model        string  `yaml:"model"`
 	Temperature  float32 `yaml:"temperature"`
 	MaxNewTokens int     `yaml:"max_new_tokens"`
+	// Endpoint is the OpenAI-compatible server that plays the role when
+	// model is "endpoint".
+	Endpoint EndpointConfig `yaml:"endpoint"`
 }
 
 // JudgeConfig chooses where episode rewards come from: "verifier" (the
@@ -204,7 +207,21 @@ type EndpointConfig struct {
 	URL       string `yaml:"url"`         // base URL up to /completions, e.g. http://127.0.0.1:8000/v1
 	Model     string `yaml:"model"`       // the model id it serves ("" if it serves one)
 	APIKeyEnv string `yaml:"api_key_env"` // environment variable holding the API key ("" for none); the key never enters the recipe
-	Chat      bool   `yaml:"chat"`        // ask chat completions (the server's chat template) instead of completions
+	Chat      bool   `yaml:"chat"`        // judges: ask chat completions (the server's chat template) instead of completions
+	// TokenIDs says the server shares the run's tokenizer (e.g. autodidact
+	// serve of the policy's model): a role's context goes as token ids and
+	// its turn is the server's ids. False: text in, and the server's text
+	// is encoded with the run's tokenizer. (Roles only.)
+	TokenIDs bool `yaml:"token_ids"`
+}
+
+// validate checks the endpoint of a role or judge named key.
+func (e EndpointConfig) validate(key string) error {
+	u, err := url.Parse(e.URL)
+	if e.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("recipe %s.url %q: want the server's http(s) base URL, e.g. http://127.0.0.1:8000/v1", key, e.URL)
+	}
+	return nil
 }
 
 // LoadRecipe reads a recipe: a name of a built-in recipe (recipes/*.yaml,
@@ -508,10 +525,16 @@ func (r *Recipe) Validate() error {
 		if name == "" || name == episode.RolePolicy || name == episode.RolePrompt {
 			return fmt.Errorf("recipe roles.%s: a role needs its own name (not policy or prompt)", name)
 		}
-		if ro.Model != "policy" && ro.Model != "reference" && ro.Model != "trained" {
-			return fmt.Errorf("recipe roles.%s.model %q: want policy, reference or trained", name, ro.Model)
+		switch ro.Model {
+		case "policy", "reference", "trained":
+		case "endpoint":
+			if err := ro.Endpoint.validate("roles." + name + ".endpoint"); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("recipe roles.%s.model %q: want policy, reference, trained or endpoint", name, ro.Model)
 		}
-		if ro.Model != "reference" && (c.AdvEstimator == "gae" || c.AdvEstimator == "reinforcepp" || c.AdvEstimator == "reinforcepp_baseline") {
+		if ro.Model != "reference" && ro.Model != "endpoint" && (c.AdvEstimator == "gae" || c.AdvEstimator == "reinforcepp" || c.AdvEstimator == "reinforcepp_baseline") {
 			return fmt.Errorf("recipe roles.%s: a role the policy plays gets its own outcome advantages; adv_estimator %s is token-level (use grpo, drgrpo, rloo or a REINFORCE variant)", name, c.AdvEstimator)
 		}
 		if ro.Temperature < 0 || ro.MaxNewTokens < 0 || ro.MaxNewTokens >= r.Model.MaxLen {
@@ -548,9 +571,8 @@ func (j JudgeConfig) validate() error {
 	switch j.Model {
 	case "policy", "reference":
 	case "endpoint":
-		u, err := url.Parse(j.Endpoint.URL)
-		if j.Endpoint.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("recipe judge.endpoint.url %q: want the server's http(s) base URL, e.g. http://127.0.0.1:8000/v1", j.Endpoint.URL)
+		if err := j.Endpoint.validate("judge.endpoint"); err != nil {
+			return err
 		}
 	default:
 		return fmt.Errorf("recipe judge.model %q: want policy, reference or endpoint", j.Model)

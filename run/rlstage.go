@@ -278,6 +278,14 @@ func (ru *runner) rollout(ps []task.Problem, base, groupSize int, temp float32, 
 	ro := episode.Rollout{Engine: eng, Codec: ru.tok, EOS: ru.eos, MaxNew: maxNew, MaxTurns: ru.r.Env.MaxTurns, MaxLen: ru.r.Model.MaxLen}
 	for _, name := range slices.Sorted(maps.Keys(ru.r.Roles)) {
 		rc := ru.r.Roles[name]
+		if ro.Players == nil {
+			ro.Players = map[string]*episode.Player{}
+		}
+		if rc.Model == "endpoint" {
+			ro.Players[name] = &episode.Player{Source: "endpoint:" + name, MaxNew: rc.MaxNewTokens, Temperature: rc.Temperature,
+				Remote: newEndpointClient(rc.Endpoint), RemoteIDs: rc.Endpoint.TokenIDs}
+			continue
+		}
 		model, source, err := ru.playerModel(name, rc)
 		if err != nil {
 			return nil, err
@@ -287,9 +295,6 @@ func (ru *runner) rollout(ps []task.Problem, base, groupSize int, temp float32, 
 			return nil, fmt.Errorf("role %s: %w", name, err)
 		}
 		defer pe.Release()
-		if ro.Players == nil {
-			ro.Players = map[string]*episode.Player{}
-		}
 		ro.Players[name] = &episode.Player{Engine: pe, Source: source, Trainable: rc.Model == "policy", MaxNew: rc.MaxNewTokens}
 	}
 	eps, err := ro.Run(list, ru.newEnv)
