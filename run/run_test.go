@@ -336,7 +336,7 @@ func TestRecipeSectionsAndLoopChecks(t *testing.T) {
 		{"judge.name=oracle", "verifier or model"},
 		{"dapo.max_gen_rounds=0", "max_gen_rounds"},
 		{"env={name: two_turn, max_turns: 2, params: {feedback: critic}}", "critic"},
-		{"roles.critic.model=oracle", "policy, reference or trained"},
+		{"roles.critic.model=oracle", "policy, reference, trained or endpoint"},
 	} {
 		r, _ := LoadRecipe("grpo")
 		err := r.Set([]string{tc.set})

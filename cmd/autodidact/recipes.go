@@ -410,6 +410,7 @@ var knobComments = map[string]string{
 	"judge.endpoint.url":         "its base URL up to /completions, e.g. http://127.0.0.1:8000/v1",
 	"judge.endpoint.model":       "the model id it serves (empty: its only one)",
 	"judge.endpoint.api_key_env": "environment variable holding its API key (empty: none; the key never enters the recipe)",
+	"judge.endpoint.token_ids":   "roles only (a judge's verdict is text): the server shares the run's tokenizer, so ids go in and come out",
 	"judge.endpoint.chat":        "ask chat completions (the server's chat template) instead of completions",
 
 	// Method plug-ins' sections (rl/<method>.go has the equations).
