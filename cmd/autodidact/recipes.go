@@ -284,9 +284,17 @@ func knobComment(key string, methods map[string]bool) string {
 		if len(parts) == 2 {
 			return "role " + parts[1] + ", played by another model when the environment asks for it"
 		}
+		if len(parts) >= 4 && parts[2] == "endpoint" {
+			if c, ok := knobComments["judge.endpoint."+parts[3]]; ok {
+				return c
+			}
+		}
+		if len(parts) == 3 && parts[2] == "endpoint" {
+			return "the OpenAI-compatible server that plays the role when model is endpoint"
+		}
 		switch parts[len(parts)-1] {
 		case "model":
-			return "who plays the role: reference (frozen copy), policy (the policy itself) or trained (a copy with its own optimiser)"
+			return "who plays the role: reference (frozen copy), policy (the policy itself), trained (a copy with its own optimiser) or endpoint (an OpenAI-compatible server)"
 		case "temperature":
 			return "the role's sampling temperature"
 		case "max_new_tokens":
@@ -410,7 +418,7 @@ var knobComments = map[string]string{
 	"judge.endpoint.url":         "its base URL up to /completions, e.g. http://127.0.0.1:8000/v1",
 	"judge.endpoint.model":       "the model id it serves (empty: its only one)",
 	"judge.endpoint.api_key_env": "environment variable holding its API key (empty: none; the key never enters the recipe)",
-	"judge.endpoint.token_ids":   "roles only (a judge's verdict is text): the server shares the run's tokenizer, so ids go in and come out",
+	"judge.endpoint.token_ids":   "the server shares the run's tokenizer: a role's context goes as ids and its turn comes back as ids (roles only; a judge's verdict is text)",
 	"judge.endpoint.chat":        "ask chat completions (the server's chat template) instead of completions",
 
 	// Method plug-ins' sections (rl/<method>.go has the equations).
