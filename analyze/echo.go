@@ -73,9 +73,9 @@ type EchoReport struct {
 // sampleRecord is the part of a samples.jsonl line (episode.Record) read
 // here.
 type sampleRecord struct {
-	GStep    *int   `json:"gstep"`
-	Step     int    `json:"step"`
-	Correct  bool   `json:"correct"`
+	GStep    *int `json:"gstep"`
+	Step     int  `json:"step"`
+	Correct  bool `json:"correct"`
 	Segments []struct {
 		Text      string `json:"text"`
 		Trainable bool   `json:"trainable"`
