@@ -55,6 +55,9 @@ func WriteSparsity(w io.Writer, r *SparsityReport, format string) error {
 	for _, l := range r.Layers {
 		fmt.Fprintf(w, "  %-10s %2d matrices  %.4f\n", l.Layer, l.Matrices, l.MeanChangedFrac)
 	}
+	if len(r.Tensors) == 0 {
+		return nil
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "tensor\tshape\tchanged\tbf16\tmax|Δ|\t‖Δ‖/‖W‖\trank\tratio")
 	for _, t := range r.Tensors {
@@ -85,6 +88,9 @@ func WriteOverlap(w io.Writer, r *OverlapReport, format string) error {
 	t := r.Total
 	fmt.Fprintf(w, "a %s\nb %s\ncriterion %s; n %d, |I1| %d, |I2| %d, |I1∩I2| %d\n", r.RunA, r.RunB, r.Criterion, t.N, t.I1, t.I2, t.Intersection)
 	fmt.Fprintf(w, "overlap |I1∩I2|/|I1| %.4f (chance |I2|/n %.4f); reverse %.4f; jaccard %.4f\n", t.Overlap, t.Chance, t.Reverse, t.Jaccard)
+	if len(r.Tensors) == 0 {
+		return nil
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "tensor\toverlap\tchance\treverse\tjaccard")
 	for _, s := range r.Tensors {
