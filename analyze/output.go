@@ -132,3 +132,35 @@ func WriteEcho(w io.Writer, r *EchoReport, format string) error {
 	row("all", r.Total)
 	return tw.Flush()
 }
+
+// WriteCurve writes SparsityCurve's points as format "text" (one row per
+// checkpoint: step, changed fraction, bf16-changed fraction, the changed
+// fraction at each tolerance, mean rank ratio) or "json".
+func WriteCurve(w io.Writer, pts []CurvePoint, format string) error {
+	if err := checkFormat(format); err != nil {
+		return err
+	}
+	if format == FormatJSON {
+		return writeJSON(w, pts)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := "step\tchanged\tbf16"
+	if len(pts) > 0 {
+		for _, t := range pts[0].ByTol {
+			head += fmt.Sprintf("\t|Δ|>%g", t.Tol)
+		}
+	}
+	fmt.Fprintln(tw, head+"\trank ratio")
+	for _, p := range pts {
+		line := fmt.Sprintf("%d\t%.4f\t%.4f", p.Step, p.ChangedFrac, p.BF16Frac)
+		for _, t := range p.ByTol {
+			line += fmt.Sprintf("\t%.4f", t.Frac)
+		}
+		rank := "-"
+		if p.MeanRankRatio >= 0 {
+			rank = fmt.Sprintf("%.4f", p.MeanRankRatio)
+		}
+		fmt.Fprintln(tw, line+"\t"+rank)
+	}
+	return tw.Flush()
+}

@@ -11,7 +11,8 @@ import (
 
 // A real smoke run (grpo on chain, run.Run's smoke configuration) analysed
 // end to end: every fraction in [0, 1], the reference against the last
-// RL checkpoint, and the styles of its samples.
+// RL checkpoint (RL moved the weights: pretraining is long enough for
+// some right answers), the sparsity curve, and the styles of its samples.
 func TestSmokeRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a tiny model")
@@ -20,10 +21,14 @@ func TestSmokeRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Set([]string{"task.name=chain"}); err != nil {
+	if err := r.Set([]string{"task.name=chain", "task.params={min_ops: 1, max_ops: 1}"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Smoke(); err != nil {
+		t.Fatal(err)
+	}
+	// Enough pretraining that some rollouts are right, so RL moves weights.
+	if err := r.Set([]string{"pretrain.steps=400", "rl.steps=10", "rl.prompts_per_step=8"}); err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "run")
@@ -41,7 +46,7 @@ func TestSmokeRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.N == 0 || s.Matrices == 0 || filepath.Base(s.Base) != "reference" || s.FinalStep <= 0 {
+		if s.N == 0 || s.Changed == 0 || s.Matrices == 0 || filepath.Base(s.Base) != "reference" || s.FinalStep <= 0 {
 			t.Errorf("%s: report %+v", s.Criterion, s)
 		}
 		in01(s.Criterion+" changed", s.ChangedFrac)
@@ -67,6 +72,29 @@ func TestSmokeRun(t *testing.T) {
 			t.Errorf("self overlap %v", o.Total.Overlap)
 		}
 		in01("chance", o.Total.Chance)
+	}
+	pts, err := SparsityCurve(dir, SparsityOptions{NoRank: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first RL checkpoint is the RL-start model itself: nothing changed.
+	if len(pts) < 2 || pts[0].ChangedFrac != 0 || pts[0].BF16Frac != 0 || pts[len(pts)-1].ChangedFrac == 0 {
+		t.Errorf("curve %+v", pts)
+	}
+	for i, p := range pts {
+		in01("curve changed", p.ChangedFrac)
+		in01("curve bf16", p.BF16Frac)
+		if i > 0 && p.Step <= pts[i-1].Step {
+			t.Errorf("curve steps not increasing: %+v", pts)
+		}
+	}
+	var cur bytes.Buffer
+	if err := WriteCurve(&cur, pts, "text"); err != nil {
+		t.Error(err)
+	}
+	t.Logf("\n%s", cur.String())
+	if _, err := SparsityCurve(t.TempDir(), SparsityOptions{}); err == nil {
+		t.Error("curve of an empty directory: no error")
 	}
 	e, err := Echo(dir)
 	if err != nil {

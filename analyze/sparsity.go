@@ -507,3 +507,53 @@ func readModel(dir string) (map[string]checkpoint.Tensor, error) {
 	}
 	return ts, nil
 }
+
+// CurvePoint is the update from the RL-start model to one checkpoint:
+// the totals of Compare(runDir/reference, checkpoint) (see SparsityReport).
+type CurvePoint struct {
+	Step          int       `json:"step"`
+	ChangedFrac   float64   `json:"changed_frac"`
+	BF16Frac      float64   `json:"bf16_frac"`
+	ByTol         []TolFrac `json:"by_tol"`
+	MeanRankRatio float64   `json:"mean_rank_ratio"` // -1 with NoRank
+}
+
+// SparsityCurve is card D8's "sparsity vs step": for every checkpoint of
+// runDir written in the RL stage (its state's extra.stage is "rl"), in
+// step order, the totals of the update from runDir/reference to it.
+// opts.Base and opts.Final are ignored.
+func SparsityCurve(runDir string, opts SparsityOptions) ([]CurvePoint, error) {
+	root := filepath.Join(runDir, checkpointDir)
+	dirs, err := checkpoint.List(root)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %s: %w", root, err)
+	}
+	ref := filepath.Join(runDir, refDir)
+	var out []CurvePoint
+	for i := len(dirs) - 1; i >= 0; i-- { // oldest first
+		st, err := checkpoint.ReadState(dirs[i])
+		if err != nil {
+			return nil, fmt.Errorf("analyze: %w", err)
+		}
+		var extra struct {
+			Stage string `json:"stage"`
+		}
+		if len(st.Extra) > 0 {
+			if err := json.Unmarshal(st.Extra, &extra); err != nil {
+				return nil, fmt.Errorf("analyze: %s: extra: %w", filepath.Join(dirs[i], checkpoint.StateFile), err)
+			}
+		}
+		if extra.Stage != "rl" {
+			continue
+		}
+		r, err := Compare(ref, dirs[i], opts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, CurvePoint{Step: st.Step, ChangedFrac: r.ChangedFrac, BF16Frac: r.BF16Frac, ByTol: r.ByTol, MeanRankRatio: r.MeanRankRatio})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("analyze: %s holds no RL-stage checkpoint", root)
+	}
+	return out, nil
+}
