@@ -140,6 +140,7 @@ Start with 'autodidact recipes' to see the built-in recipes, then
 		newTokenizeCmd(),
 		newLogprobsCmd(),
 		newServeCmd(),
+		newAnalyzeCmd(),
 		newVersionCmd(),
 	)
 	root.SetHelpCommand(newHelpCmd(root))
