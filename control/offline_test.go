@@ -70,3 +70,48 @@ func TestSmokeTD3BC(t *testing.T) {
 	s, err := RunTD3BC(SmokeTD3BC("Pendulum-v1"), dir, 1, nil)
 	checkRun(t, s, err, dir)
 }
+
+// Expectile by hand, tau 0.7, u = [2, -1]: 0.7*4 = 2.8, 0.3*1 = 0.3,
+// mean 1.55; dL/du = 2 w u / 2 = [1.4, -0.3].
+func TestExpectileLossByHand(t *testing.T) {
+	l, d := expectileLoss([]float64{2, -1}, 0.7)
+	near(t, "loss", l, 1.55)
+	near(t, "du0", d[0], 1.4)
+	near(t, "du1", d[1], -0.3)
+}
+
+// IQL actor by hand, beta 3: A = [0.5, -1, 2] -> w = [e^1.5, e^-3,
+// min(e^6, 100)] = [4.481689, 0.049787, 100]; logp = [-1, -2, -0.5] ->
+// L = (4.481689 + 0.099574 + 50)/3 = 18.193754.
+func TestIQLActorLossByHand(t *testing.T) {
+	l, w := iqlActorLoss([]float64{0.5, -1, 2}, []float64{-1, -2, -0.5}, 3, 100)
+	near(t, "loss", l, 18.193754)
+	near(t, "w0", w[0], 4.481689)
+	near(t, "w1", w[1], 0.049787)
+	near(t, "w2", w[2], 100)
+}
+
+// gaussLogProb's gradient matches finite differences, and its value the
+// normal density: out = [0, raw=0] -> m = 0, log std = -1.5.
+func TestGaussLogProb(t *testing.T) {
+	lp, _ := gaussLogProb([]float32{0, 0}, []float64{0.5}, 1, 1)
+	sd := math.Exp(-1.5)
+	near(t, "logp", lp[0], -0.5*(0.5/sd)*(0.5/sd)+1.5-0.5*math.Log(2*math.Pi))
+	out := []float32{0.3, -0.4, 0.2, 0.7}
+	a := []float64{0.1, -0.6}
+	lp0, d := gaussLogProb(out, a, 1, 2)
+	for k := range out {
+		o := append([]float32(nil), out...)
+		o[k] += 1e-3
+		lp1, _ := gaussLogProb(o, a, 1, 2)
+		if g := (lp1[0] - lp0[0]) / float64(float32(out[k]+1e-3)-out[k]); math.Abs(g-d[k]) > 2e-2*math.Max(1, math.Abs(g)) {
+			t.Errorf("d logp/d out[%d] = %v, finite difference %v", k, d[k], g)
+		}
+	}
+}
+
+func TestSmokeIQL(t *testing.T) {
+	dir := t.TempDir()
+	s, err := RunIQL(SmokeIQL("Pendulum-v1"), dir, 1, nil)
+	checkRun(t, s, err, dir)
+}
