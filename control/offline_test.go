@@ -115,3 +115,20 @@ func TestSmokeIQL(t *testing.T) {
 	s, err := RunIQL(SmokeIQL("Pendulum-v1"), dir, 1, nil)
 	checkRun(t, s, err, dir)
 }
+
+// CQL penalty by hand, one row, c = [1, 2], Q(s,a) = 1.5, w 5, T 1:
+// logsumexp = log(e + e^2) = 2.313262, P = 5 (2.313262 - 1.5) = 4.066308;
+// dP/dc = 5 softmax = [5/(1+e), 5e/(1+e)] = [1.344707, 3.655293], dP/dQ(s,a) = -5.
+func TestCQLPenaltyByHand(t *testing.T) {
+	p, dData, dC := cqlPenalty([]float64{1.5}, [][]float64{{1, 2}}, 5, 1)
+	near(t, "penalty", p, 4.066308)
+	near(t, "dData", dData[0], -5)
+	near(t, "dC0", dC[0][0], 1.344707)
+	near(t, "dC1", dC[0][1], 3.655293)
+}
+
+func TestSmokeCQL(t *testing.T) {
+	dir := t.TempDir()
+	s, err := RunCQL(SmokeCQL("Pendulum-v1"), dir, 1, nil)
+	checkRun(t, s, err, dir)
+}
