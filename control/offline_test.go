@@ -132,3 +132,32 @@ func TestSmokeCQL(t *testing.T) {
 	s, err := RunCQL(SmokeCQL("Pendulum-v1"), dir, 1, nil)
 	checkRun(t, s, err, dir)
 }
+
+// Normalised score: R_random -1200, R_expert -150: -675 is halfway (50),
+// -150 is 100, -1200 is 0.
+func TestNormalizedScore(t *testing.T) {
+	near(t, "half", NormalizedScore(-675, -1200, -150), 50)
+	near(t, "expert", NormalizedScore(-150, -1200, -150), 100)
+	near(t, "random", NormalizedScore(-1200, -1200, -150), 0)
+	r, err := RandomReturns("Pendulum-v1", 5, 1)
+	if err != nil || r > -700 || r < -1800 {
+		t.Fatalf("random Pendulum return %v (%v); want about -1200", r, err)
+	}
+}
+
+func TestRunBaselineSmoke(t *testing.T) {
+	for _, algo := range BaselineAlgos {
+		dir := t.TempDir()
+		s, err := RunBaseline(BaselineOptions{Algo: algo, Env: "Pendulum-v1", Smoke: true}, dir, 1, nil)
+		checkRun(t, s, err, dir)
+		if s.Algo != algo {
+			t.Fatalf("summary algo %s", s.Algo)
+		}
+	}
+	if _, err := RunBaseline(BaselineOptions{Algo: "iql", Env: "Pendulum-v1"}, t.TempDir(), 1, nil); err == nil {
+		t.Fatal("an offline run without a dataset must be refused")
+	}
+	if _, err := RunBaseline(BaselineOptions{Algo: "td3", Env: "CartPole-v1", Smoke: true}, t.TempDir(), 1, nil); err == nil {
+		t.Fatal("td3 on a discrete env must be refused")
+	}
+}
