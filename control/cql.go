@@ -135,7 +135,7 @@ func TrainCQL(cfg CQLConfig, log io.Writer, metrics func(map[string]any)) (*Poli
 		}
 		return out
 	}
-	var tdSum, penSum, aSum float64
+	var tdSum, penSum, aSum, qDataSum, qPiSum float64
 	for step := 0; step < cfg.Steps; step++ {
 		b := data.sample(r, B)
 		alpha := temp.alpha()
@@ -175,13 +175,14 @@ func TrainCQL(cfg CQLConfig, log io.Writer, metrics func(map[string]any)) (*Poli
 		for _, p := range critic.params {
 			p.ZeroGrad()
 		}
-		var td, pen float64
+		var td, pen, qDataMean float64
 		for j := range critic.q {
 			out := critic.q[j].Forward(x, rows)
 			qd := make([]float64, B)
 			c := make([][]float64, B)
 			for i := 0; i < B; i++ {
 				qd[i] = float64(out[i])
+				qDataMean += qd[i] / float64(2*B)
 				c[i] = make([]float64, K)
 				for blk := 0; blk < 3; blk++ {
 					for n := 0; n < N; n++ {
@@ -216,17 +217,18 @@ func TrainCQL(cfg CQLConfig, log io.Writer, metrics func(map[string]any)) (*Poli
 		actor.sacStep(ps, dQ, alpha, cfg.PolicyLR)
 		temp.update(ps.logp, cfg.PolicyLR)
 		critic.polyak(cfg.Tau)
-		tdSum, penSum, aSum = tdSum+td, penSum+pen, aSum+al-mq
+		tdSum, penSum, aSum, qDataSum, qPiSum = tdSum+td, penSum+pen, aSum+al-mq, qDataSum+qDataMean, qPiSum+mq
 		if cfg.LogEvery > 0 && (step+1)%cfg.LogEvery == 0 {
 			n := float64(cfg.LogEvery)
 			if metrics != nil {
 				metrics(map[string]any{"grad_steps": step + 1, "q_loss": tdSum / n, "cql_penalty": penSum / n,
-					"actor_loss": aSum / n, "alpha": temp.alpha()})
+					"actor_loss": aSum / n, "alpha": temp.alpha(), "q_data": qDataSum / n, "q_pi": qPiSum / n})
 			}
 			if log != nil {
-				fmt.Fprintf(log, "cql %s step %d  td %.4f  penalty %.4f  actor_loss %.4f  alpha %.3f\n", d.Env, step+1, tdSum/n, penSum/n, aSum/n, temp.alpha())
+				fmt.Fprintf(log, "cql %s step %d  td %.4f  penalty %.4f  actor_loss %.4f  alpha %.3f  Q(s,a) %.2f  Q(s,pi) %.2f\n",
+					d.Env, step+1, tdSum/n, penSum/n, aSum/n, temp.alpha(), qDataSum/n, qPiSum/n)
 			}
-			tdSum, penSum, aSum = 0, 0, 0
+			tdSum, penSum, aSum, qDataSum, qPiSum = 0, 0, 0, 0, 0
 		}
 	}
 	if norm != nil {

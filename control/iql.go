@@ -13,10 +13,10 @@ import (
 // IQLConfig holds IQL's hyperparameters (Kostrikov, Nair & Levine 2021;
 // CORL iql.py defaults: expectile 0.7, beta 3, weights clipped at 100,
 // lr 3e-4, state normalisation on). Steps (paper 1e6) and Hidden (paper
-// 256-256) are the card's small-scale choice. The actor is a Gaussian
-// with mean tanh(mu(s)) in the action box (scaled to [-1, 1]) and a
-// state-dependent log std in [-5, 2] (SAC's parameterisation; CORL has a
-// state-independent one, and a cosine actor schedule, neither here).
+// 256-256) are the card's small-scale choice. The actor is CORL's
+// Gaussian: mean tanh(mu(s)) in the action box scaled to [-1, 1] and a
+// state-independent log std (initial 0) clamped to [-5, 2] (CORL: -20);
+// CORL's cosine actor-lr schedule is not used. Only the mean is saved.
 // Dataset/Collect as TD3BCConfig.
 type IQLConfig struct {
 	Env       string  `json:"env"`
@@ -79,24 +79,29 @@ func iqlActorLoss(adv, logp []float64, beta, maxW float64) (float64, []float64) 
 }
 
 // gaussLogProb is log N(a; m, sigma^2) summed over action dims for rows
-// of actor outputs out = [mu, raw], with m = tanh(mu) and a in [-1, 1]
-// units, and d log p / d out.
-func gaussLogProb(out []float32, a []float64, rows, ad int) (logp []float64, dOut []float64) {
-	logp, dOut = make([]float64, rows), make([]float64, rows*2*ad)
+// of actor outputs mu [rows, ad], with m = tanh(mu), a in [-1, 1] units
+// and the state-independent log sigma = clamp(logStd, -5, 2) (CORL's
+// GaussianPolicy), and its gradients d log p / d mu [rows*ad] and
+// d log p / d logStd per row [rows*ad] (zero where clamped).
+func gaussLogProb(mu []float32, logStd []float32, a []float64, rows, ad int) (logp, dMu, dLs []float64) {
+	logp, dMu, dLs = make([]float64, rows), make([]float64, rows*ad), make([]float64, rows*ad)
 	for i := 0; i < rows; i++ {
 		for d := 0; d < ad; d++ {
-			mu, raw := float64(out[i*2*ad+d]), float64(out[i*2*ad+ad+d])
-			m := math.Tanh(mu)
-			tr := math.Tanh(raw)
-			ls := logStdMin + 0.5*(logStdMax-logStdMin)*(tr+1)
+			k := i*ad + d
+			m := math.Tanh(float64(mu[k]))
+			ls := float64(logStd[d])
+			clamped := ls < logStdMin || ls > logStdMax
+			ls = math.Max(logStdMin, math.Min(logStdMax, ls))
 			sd := math.Exp(ls)
-			z := (a[i*ad+d] - m) / sd
+			z := (a[k] - m) / sd
 			logp[i] += -0.5*z*z - ls - 0.5*math.Log(2*math.Pi)
-			dOut[i*2*ad+d] = z / sd * (1 - m*m)
-			dOut[i*2*ad+ad+d] = (z*z - 1) * 0.5 * (logStdMax - logStdMin) * (1 - tr*tr)
+			dMu[k] = z / sd * (1 - m*m)
+			if !clamped {
+				dLs[k] = z*z - 1
+			}
 		}
 	}
-	return logp, dOut
+	return logp, dMu, dLs
 }
 
 // TrainIQL runs Implicit Q-Learning on a fixed dataset; per step, with
@@ -137,11 +142,13 @@ func TrainIQL(cfg IQLConfig, log io.Writer, metrics func(map[string]any)) (*Poli
 		return nil, err
 	}
 	vOpt := optim.NewAdamW(vf.Params(), adam())
-	actor, err := newGaussActor(box, cfg.Hidden, B, r)
+	actor, err := nn.NewMLP("actor", mlpSizes(od, cfg.Hidden, ad), nn.ReLU, B, r)
 	if err != nil {
 		return nil, err
 	}
-	var vSum, qSum, aSum float64
+	logStd := nn.NewParam("actor.log_std", ad) // zero: sigma 1 in [-1, 1] units
+	aOpt := optim.NewAdamW(append(actor.Params(), logStd), adam())
+	var vSum, qSum, aSum, wSum, clipped, vMean float64
 	for step := 0; step < cfg.Steps; step++ {
 		b := data.sample(r, B)
 		nv := vf.Forward(b.next, B)
@@ -174,35 +181,46 @@ func TrainIQL(cfg IQLConfig, log io.Writer, metrics func(map[string]any)) (*Poli
 			dd := k % ad
 			an[k] = math.Max(-1, math.Min(1, (b.act[k]-box.bias[dd])/box.scale[dd]))
 		}
-		out := actor.net.Forward(b.obs, B)
-		logp, dlp := gaussLogProb(out, an, B, ad)
+		out := actor.Forward(b.obs, B)
+		logp, dMu, dLs := gaussLogProb(out, logStd.W, an, B, ad)
 		al, w := iqlActorLoss(u, logp, cfg.Beta, cfg.MaxWeight)
-		dOut := make([]float32, len(dlp))
-		for k := range dlp {
-			dOut[k] = float32(-w[k/(2*ad)] * dlp[k] / float64(B))
-		}
-		for _, p := range actor.net.Params() {
+		dOut := make([]float32, len(dMu))
+		for _, p := range actor.Params() {
 			p.ZeroGrad()
 		}
-		actor.net.Backward(dOut, B)
-		actor.opt.Step(cfg.ActorLR)
+		logStd.ZeroGrad()
+		for k := range dMu {
+			dOut[k] = float32(-w[k/ad] * dMu[k] / float64(B))
+			logStd.G[k%ad] += float32(-w[k/ad] * dLs[k] / float64(B))
+		}
+		actor.Backward(dOut, B)
+		aOpt.Step(cfg.ActorLR)
 		critic.polyak(cfg.Tau)
 		vSum, qSum, aSum = vSum+vl, qSum+ql, aSum+al
+		for i := range w {
+			wSum += w[i] / float64(B)
+			vMean += float64(v[i]) / float64(B)
+			if w[i] >= cfg.MaxWeight {
+				clipped += 1 / float64(B)
+			}
+		}
 		if cfg.LogEvery > 0 && (step+1)%cfg.LogEvery == 0 {
 			n := float64(cfg.LogEvery)
 			if metrics != nil {
-				metrics(map[string]any{"grad_steps": step + 1, "v_loss": vSum / n, "q_loss": qSum / n, "actor_loss": aSum / n})
+				metrics(map[string]any{"grad_steps": step + 1, "v_loss": vSum / n, "q_loss": qSum / n, "actor_loss": aSum / n,
+					"v": vMean / n, "mean_weight": wSum / n, "clipped_weights": clipped / n})
 			}
 			if log != nil {
-				fmt.Fprintf(log, "iql %s step %d  v_loss %.4f  q_loss %.4f  actor_loss %.4f\n", d.Env, step+1, vSum/n, qSum/n, aSum/n)
+				fmt.Fprintf(log, "iql %s step %d  v_loss %.4f  q_loss %.4f  actor_loss %.4f  V %.1f  mean weight %.2f  clipped %.3f\n",
+					d.Env, step+1, vSum/n, qSum/n, aSum/n, vMean/n, wSum/n, clipped/n)
 			}
-			vSum, qSum, aSum = 0, 0, 0
+			vSum, qSum, aSum, wSum, clipped, vMean = 0, 0, 0, 0, 0, 0
 		}
 	}
 	if norm != nil {
-		norm.fold(actor.net)
+		norm.fold(actor)
 	}
-	return actor.policy(), nil
+	return &Policy{Actor: actor, Low: box.low, High: box.high, squash: true, scale: box.scale, bias: box.bias}, nil
 }
 
 // RunIQL trains IQL into dir like RunSAC.

@@ -2,8 +2,11 @@ package control
 
 import (
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
+
+	"github.com/autodidact-rl/autodidact/control/env"
 )
 
 func near(t *testing.T, what string, got, want float64) {
@@ -91,23 +94,29 @@ func TestIQLActorLossByHand(t *testing.T) {
 	near(t, "w2", w[2], 100)
 }
 
-// gaussLogProb's gradient matches finite differences, and its value the
-// normal density: out = [0, raw=0] -> m = 0, log std = -1.5.
+// gaussLogProb's gradients match finite differences, and its value the
+// normal density: mu 0, log std -1.5, a 0.5 -> -0.5 (0.5/e^-1.5)^2 + 1.5 - log(2 pi)/2.
 func TestGaussLogProb(t *testing.T) {
-	lp, _ := gaussLogProb([]float32{0, 0}, []float64{0.5}, 1, 1)
+	lp, _, _ := gaussLogProb([]float32{0}, []float32{-1.5}, []float64{0.5}, 1, 1)
 	sd := math.Exp(-1.5)
 	near(t, "logp", lp[0], -0.5*(0.5/sd)*(0.5/sd)+1.5-0.5*math.Log(2*math.Pi))
-	out := []float32{0.3, -0.4, 0.2, 0.7}
+	mu, ls := []float32{0.3, -0.4}, []float32{0.2, -0.7}
 	a := []float64{0.1, -0.6}
-	lp0, d := gaussLogProb(out, a, 1, 2)
-	for k := range out {
-		o := append([]float32(nil), out...)
-		o[k] += 1e-3
-		lp1, _ := gaussLogProb(o, a, 1, 2)
-		if g := (lp1[0] - lp0[0]) / float64(float32(out[k]+1e-3)-out[k]); math.Abs(g-d[k]) > 2e-2*math.Max(1, math.Abs(g)) {
-			t.Errorf("d logp/d out[%d] = %v, finite difference %v", k, d[k], g)
+	lp0, dMu, dLs := gaussLogProb(mu, ls, a, 1, 2)
+	fdCheck := func(what string, x []float32, d []float64) {
+		for k := range x {
+			old := x[k]
+			x[k] += 1e-3
+			lp1, _, _ := gaussLogProb(mu, ls, a, 1, 2)
+			h := float64(x[k] - old)
+			x[k] = old
+			if g := (lp1[0] - lp0[0]) / h; math.Abs(g-d[k]) > 2e-2*math.Max(1, math.Abs(g)) {
+				t.Errorf("d logp/d %s[%d] = %v, finite difference %v", what, k, d[k], g)
+			}
 		}
 	}
+	fdCheck("mu", mu, dMu)
+	fdCheck("logStd", ls, dLs)
 }
 
 func TestSmokeIQL(t *testing.T) {
@@ -160,4 +169,32 @@ func TestRunBaselineSmoke(t *testing.T) {
 	if _, err := RunBaseline(BaselineOptions{Algo: "td3", Env: "CartPole-v1", Smoke: true}, t.TempDir(), 1, nil); err == nil {
 		t.Fatal("td3 on a discrete env must be refused")
 	}
+}
+
+type funcPolicy struct {
+	f func([]float32, *rand.Rand) []float64
+}
+
+func (p *funcPolicy) act(obs []float32) []float64 { return p.f(obs, nil) }
+
+func evalFunc(envName string, act func([]float32) []float64, episodes int, seed uint64) ([]float64, error) {
+	e, err := env.Make(envName)
+	if err != nil {
+		return nil, err
+	}
+	var rets []float64
+	for ep := 0; ep < episodes; ep++ {
+		obs := e.Reset(seed*7919 + uint64(ep))
+		var ret float64
+		for {
+			s := e.Step(act(obs))
+			ret += s.Reward
+			obs = s.Obs
+			if s.Terminated || s.Truncated {
+				break
+			}
+		}
+		rets = append(rets, ret)
+	}
+	return rets, nil
 }
