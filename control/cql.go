@@ -12,8 +12,10 @@ import (
 // cql.py: min_q_weight 5, 10 sampled actions of each kind, temperature
 // 1, policy lr 3e-5, Q lr 3e-4, automatic entropy temperature, no
 // entropy term in the backup). Steps and Hidden are the card's
-// small-scale choice. The BC warm-up of the policy (policy_eval_start /
-// bc_steps) is not implemented. Dataset/Collect as TD3BCConfig.
+// small-scale choice. For the first BCSteps steps (the authors'
+// policy_eval_start, CORL's bc_steps; here 10% of Steps, a CHOICE) the
+// actor loss is mean(alpha log pi(a~|s) - log pi(a_data|s)).
+// Dataset/Collect as TD3BCConfig.
 type CQLConfig struct {
 	Env           string  `json:"env"`
 	Dataset       string  `json:"dataset"`
@@ -31,6 +33,7 @@ type CQLConfig struct {
 	NumActions    int     `json:"num_actions"`
 	Temp          float64 `json:"temperature"`
 	BackupEntropy bool    `json:"backup_entropy"`
+	BCSteps       int     `json:"bc_steps"`
 	Normalize     bool    `json:"normalize"`
 	Hidden        []int   `json:"hidden"`
 	LogEvery      int     `json:"log_every"`
@@ -39,7 +42,7 @@ type CQLConfig struct {
 // DefaultCQL returns the defaults for a dataset file.
 func DefaultCQL(datasetPath string) CQLConfig {
 	return CQLConfig{Dataset: datasetPath, Seed: 1, Steps: 50000, Batch: 256, Gamma: 0.99, Tau: 0.005, PolicyLR: 3e-5,
-		QLR: 3e-4, Autotune: true, Alpha: 1, MinQWeight: 5, NumActions: 10, Temp: 1, Normalize: false,
+		QLR: 3e-4, BCSteps: 5000, Autotune: true, Alpha: 1, MinQWeight: 5, NumActions: 10, Temp: 1, Normalize: false,
 		Hidden: []int{64, 64}, LogEvery: 1000}
 }
 
@@ -47,7 +50,7 @@ func DefaultCQL(datasetPath string) CQLConfig {
 func SmokeCQL(envName string) CQLConfig {
 	c := DefaultCQL("")
 	c.Env, c.Collect, c.Steps, c.Batch, c.NumActions, c.Hidden, c.LogEvery = envName, 1000, 200, 32, 2, []int{16, 16}, 100
-	c.PolicyLR = 3e-4
+	c.PolicyLR, c.BCSteps = 3e-4, 50
 	return c
 }
 
@@ -214,7 +217,18 @@ func TrainCQL(cfg CQLConfig, log io.Writer, metrics func(map[string]any)) (*Poli
 		for i := range ps.logp {
 			al += alpha * ps.logp[i] / float64(B)
 		}
-		actor.sacStep(ps, dQ, alpha, cfg.PolicyLR)
+		var extra []float64
+		if step < cfg.BCSteps {
+			// BC warm-up: -log pi(a_data|s) replaces -Q.
+			lp, dlp := actor.bcLogProb(ps, b.act)
+			extra = make([]float64, len(dlp))
+			for k := range dlp {
+				extra[k] = -dlp[k] / float64(B)
+			}
+			clear(dQ)
+			mq = mean(lp)
+		}
+		actor.sacStep(ps, dQ, alpha, cfg.PolicyLR, extra)
 		temp.update(ps.logp, cfg.PolicyLR)
 		critic.polyak(cfg.Tau)
 		tdSum, penSum, aSum, qDataSum, qPiSum = tdSum+td, penSum+pen, aSum+al-mq, qDataSum+qDataMean, qPiSum+mq

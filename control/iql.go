@@ -19,29 +19,30 @@ import (
 // CORL's cosine actor-lr schedule is not used. Only the mean is saved.
 // Dataset/Collect as TD3BCConfig.
 type IQLConfig struct {
-	Env       string  `json:"env"`
-	Dataset   string  `json:"dataset"`
-	Collect   int     `json:"collect_random,omitempty"`
-	Seed      uint64  `json:"seed"`
-	Steps     int     `json:"steps"`
-	Batch     int     `json:"batch_size"`
-	Gamma     float64 `json:"gamma"`
-	Tau       float64 `json:"tau"`
-	Expectile float64 `json:"expectile"`
-	Beta      float64 `json:"beta"`
-	MaxWeight float64 `json:"max_weight"`
-	ActorLR   float64 `json:"actor_lr"`
-	QLR       float64 `json:"q_lr"`
-	VLR       float64 `json:"v_lr"`
-	Normalize bool    `json:"normalize"`
-	Hidden    []int   `json:"hidden"`
-	LogEvery  int     `json:"log_every"`
+	Env         string  `json:"env"`
+	Dataset     string  `json:"dataset"`
+	Collect     int     `json:"collect_random,omitempty"`
+	Seed        uint64  `json:"seed"`
+	Steps       int     `json:"steps"`
+	Batch       int     `json:"batch_size"`
+	Gamma       float64 `json:"gamma"`
+	Tau         float64 `json:"tau"`
+	Expectile   float64 `json:"expectile"`
+	Beta        float64 `json:"beta"`
+	MaxWeight   float64 `json:"max_weight"`
+	ActorLR     float64 `json:"actor_lr"`
+	QLR         float64 `json:"q_lr"`
+	VLR         float64 `json:"v_lr"`
+	Normalize   bool    `json:"normalize"`
+	RewardScale float64 `json:"reward_scale"` // r <- scale r (IQL on D4RL locomotion: 1000 / (max return - min return))
+	Hidden      []int   `json:"hidden"`
+	LogEvery    int     `json:"log_every"`
 }
 
 // DefaultIQL returns the defaults for a dataset file.
 func DefaultIQL(datasetPath string) IQLConfig {
 	return IQLConfig{Dataset: datasetPath, Seed: 1, Steps: 50000, Batch: 256, Gamma: 0.99, Tau: 0.005, Expectile: 0.7,
-		Beta: 3, MaxWeight: 100, ActorLR: 3e-4, QLR: 3e-4, VLR: 3e-4, Normalize: true, Hidden: []int{64, 64}, LogEvery: 1000}
+		Beta: 3, MaxWeight: 100, RewardScale: 1, ActorLR: 3e-4, QLR: 3e-4, VLR: 3e-4, Normalize: true, Hidden: []int{64, 64}, LogEvery: 1000}
 }
 
 // SmokeIQL is a tiny run on 1000 random transitions of env.
@@ -131,6 +132,9 @@ func TrainIQL(cfg IQLConfig, log io.Writer, metrics func(map[string]any)) (*Poli
 		norm = newObsNorm(d.Obs, d.ObsDim)
 	}
 	data := fromDataset(d, norm)
+	for i := range data.rew {
+		data.rew[i] *= cfg.RewardScale
+	}
 	r := rand.New(rand.NewPCG(cfg.Seed, 0x69716c))
 	B, od, ad := cfg.Batch, box.od, box.ad
 	critic, err := newTwinQ(od, ad, cfg.Hidden, B, r)

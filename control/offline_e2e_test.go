@@ -32,10 +32,16 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// TestOfflineE2E: each offline algorithm on 10000 noisy-heuristic
-// transitions learns a policy far above random (about -1200).
+// TestOfflineE2E: on 10000 noisy-heuristic Pendulum transitions
+// (behaviour about -165 clean, noise 0.3 of the half-range; random is
+// about -1200), TD3+BC (8000 steps) and IQL (6000 steps, rewards scaled
+// by 0.1) reach better than -400. CQL (3000 steps) is only run: its
+// return is logged, not asserted (it stays near or below random here).
+// OFFLINE_STEPS overrides every step count, OFFLINE_ALGO picks one,
+// OFFLINE_LOG=1 prints training logs; with OFFLINE_STEPS set nothing is
+// asserted.
 func TestOfflineE2E(t *testing.T) {
-	steps := envInt("OFFLINE_STEPS", 3000)
+	override := envInt("OFFLINE_STEPS", 0)
 	path := heuristicDataset(t, 10000, 0.3)
 	hidden := []int{32, 32}
 	algos := []string{"td3bc", "iql", "cql"}
@@ -51,23 +57,31 @@ func TestOfflineE2E(t *testing.T) {
 		if os.Getenv("OFFLINE_LOG") != "" {
 			log = os.Stderr
 		}
+		steps := map[string]int{"td3bc": 8000, "iql": 6000, "cql": 3000}[algo]
+		if override > 0 {
+			steps = override
+		}
 		switch algo {
 		case "td3bc":
 			c := DefaultTD3BC(path)
 			c.Steps, c.Hidden, c.Batch = steps, hidden, 64
-			s, err = RunTD3BC(c, dir, 5, log)
+			s, err = RunTD3BC(c, dir, 10, log)
 		case "iql":
 			c := DefaultIQL(path)
-			c.Steps, c.Hidden, c.Batch = steps, hidden, 64
-			s, err = RunIQL(c, dir, 5, log)
+			c.Steps, c.Hidden, c.Batch, c.RewardScale = steps, hidden, 64, 0.1
+			s, err = RunIQL(c, dir, 10, log)
 		case "cql":
 			c := DefaultCQL(path)
-			c.Steps, c.Hidden, c.Batch, c.NumActions, c.PolicyLR = steps, hidden, 64, 4, 3e-4
-			s, err = RunCQL(c, dir, 5, log)
+			c.Steps, c.Hidden, c.Batch, c.NumActions, c.PolicyLR, c.BCSteps = steps, hidden, 64, 4, 3e-4, 1000
+			s, err = RunCQL(c, dir, 10, log)
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
+		checkRun(t, s, nil, dir)
 		t.Logf("%s: %d steps, final return %.1f, %.1fs", algo, steps, s.FinalReturn, time.Since(start).Seconds())
+		if override == 0 && algo != "cql" && s.FinalReturn < -400 {
+			t.Errorf("%s: final return %.1f, want better than -400 (random is about -1200)", algo, s.FinalReturn)
+		}
 	}
 }

@@ -406,8 +406,9 @@ func (g *gaussActor) sample(obs []float32, rows int, r *rand.Rand) squashed {
 }
 
 // sacStep takes an actor step on mean(alpha logp - Q(s, a)) given dQ =
-// d(-mean Q)/da for the sample s, whose rows are the last forward.
-func (g *gaussActor) sacStep(s squashed, dQ []float64, alpha float64, lr float64) {
+// d(-mean Q)/da for the sample s, whose rows are the last forward, plus
+// extra (nil: none), a further gradient with respect to the outputs.
+func (g *gaussActor) sacStep(s squashed, dQ []float64, alpha float64, lr float64, extra []float64) {
 	ad := g.box.ad
 	rows := len(s.logp)
 	dOut := make([]float32, rows*2*ad)
@@ -424,6 +425,9 @@ func (g *gaussActor) sacStep(s squashed, dQ []float64, alpha float64, lr float64
 			dOut[i*2*ad+d] = float32(dU)
 			dOut[i*2*ad+ad+d] = float32(dLs * 0.5 * (logStdMax - logStdMin) * (1 - tr*tr))
 		}
+	}
+	for k := range extra {
+		dOut[k] += float32(extra[k])
 	}
 	for _, p := range g.net.Params() {
 		p.ZeroGrad()
@@ -509,3 +513,26 @@ func offlineEnv(path, envName string) (string, error) {
 }
 
 func rngFor(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x6f6666)) }
+
+// bcLogProb is log pi(a|s) of dataset actions a under the tanh Gaussian
+// whose outputs produced s (up to the tanh Jacobian, constant in the
+// parameters), with u = atanh of a scaled to [-1, 1] and clipped to
+// 1 - 1e-4, and d log pi / d outputs [rows*2ad].
+func (g *gaussActor) bcLogProb(s squashed, a []float64) (logp, dOut []float64) {
+	ad := g.box.ad
+	rows := len(s.logp)
+	logp, dOut = make([]float64, rows), make([]float64, rows*2*ad)
+	for i := 0; i < rows; i++ {
+		for d := 0; d < ad; d++ {
+			k := i*ad + d
+			mu := s.u[k] - s.std[k]*s.eps[k]
+			x := math.Max(-1+1e-4, math.Min(1-1e-4, (a[k]-g.box.bias[d])/g.box.scale[d]))
+			z := (math.Atanh(x) - mu) / s.std[k]
+			logp[i] += -0.5*z*z - math.Log(s.std[k]) - 0.5*math.Log(2*math.Pi)
+			tr := math.Tanh(s.raw[k])
+			dOut[i*2*ad+d] = z / s.std[k]
+			dOut[i*2*ad+ad+d] = (z*z - 1) * 0.5 * (logStdMax - logStdMin) * (1 - tr*tr)
+		}
+	}
+	return logp, dOut
+}
