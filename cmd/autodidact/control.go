@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -61,10 +62,15 @@ func completeEnvs(*cobra.Command, []string, string) ([]string, cobra.ShellCompDi
 // controlTrainOptions are the flags of `control train`.
 type controlTrainOptions struct {
 	algo, env, out string
+	dataset        string
 	seed           uint64
 	steps          int
 	episodes       int
+	smoke          bool
 }
+
+// controlAlgos are the algorithms of `control train`.
+var controlAlgos = append([]string{"ppo", "sac"}, control.BaselineAlgos...)
 
 // newControlTrainCmd is `control train --algo ppo --env NAME --seed N
 // --steps N [--out DIR]`.
@@ -72,7 +78,7 @@ func newControlTrainCmd() *cobra.Command {
 	var o controlTrainOptions
 	c := &cobra.Command{
 		Use:   "train [flags]",
-		Short: "train a PPO or SAC policy into a run directory",
+		Short: "train a control policy (ppo, sac, td3 online; td3bc, iql, cql offline from --dataset) into a run directory",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("steps") {
@@ -84,14 +90,16 @@ func newControlTrainCmd() *cobra.Command {
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&o.algo, "algo", "ppo", "algorithm: ppo or sac")
+	f.StringVar(&o.algo, "algo", "ppo", "algorithm: "+strings.Join(controlAlgos, ", ")+" (td3bc, iql and cql learn offline from --dataset)")
+	f.StringVar(&o.dataset, "dataset", "", "offline dataset (autodidact control dataset) for td3bc, iql, cql")
+	f.BoolVar(&o.smoke, "smoke", false, "a tiny configuration that runs in seconds (offline algorithms collect their own small random dataset)")
 	f.StringVar(&o.env, "env", "CartPole-v1", "environment (see control envs)")
 	f.Uint64Var(&o.seed, "seed", 1, "seed")
 	f.IntVar(&o.steps, "steps", 0, "environment steps (default 500000 for ppo, 20000 for sac)")
 	f.StringVar(&o.out, "out", "", "run directory (default runs/<timestamp>-<algo>-<env>)")
 	f.IntVar(&o.episodes, "eval-episodes", 20, "greedy evaluation episodes at the end")
 	c.RegisterFlagCompletionFunc("env", completeEnvs)
-	c.RegisterFlagCompletionFunc("algo", cobra.FixedCompletions([]string{"ppo", "sac"}, cobra.ShellCompDirectiveNoFileComp))
+	c.RegisterFlagCompletionFunc("algo", cobra.FixedCompletions(controlAlgos, cobra.ShellCompDirectiveNoFileComp))
 	c.MarkFlagDirname("out")
 	return c
 }
@@ -100,8 +108,11 @@ func newControlTrainCmd() *cobra.Command {
 // default.
 func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 	const cmd = "control train"
-	if o.algo != "ppo" && o.algo != "sac" {
-		return fmt.Errorf("control train: algo %q: want ppo or sac", o.algo)
+	if !slices.Contains(controlAlgos, o.algo) {
+		return fmt.Errorf("control train: algo %q: want one of %s", o.algo, strings.Join(controlAlgos, ", "))
+	}
+	if o.dataset != "" && !control.IsOffline(o.algo) {
+		return fmt.Errorf("control train: --dataset is for the offline algorithms (td3bc, iql, cql), not %s", o.algo)
 	}
 	e, err := env.Make(o.env)
 	if err != nil {
@@ -124,6 +135,9 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 	case "ppo":
 		cfg := control.DefaultPPO(o.env)
 		cfg.Seed = o.seed
+		if o.smoke {
+			cfg.Steps = 2048
+		}
 		if o.steps > 0 {
 			cfg.Steps = o.steps
 		}
@@ -131,6 +145,9 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 	case "sac":
 		cfg := control.DefaultSAC(o.env)
 		cfg.Seed = o.seed
+		if o.smoke {
+			cfg.Steps = 1000
+		}
 		if o.steps > 0 {
 			cfg.Steps = o.steps
 		}
@@ -139,6 +156,9 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 			return err
 		}
 		s, err = control.RunSAC(cfg, dir, o.episodes, stdout)
+	default:
+		s, err = control.RunBaseline(control.BaselineOptions{Algo: o.algo, Env: o.env, Dataset: o.dataset, Seed: o.seed,
+			Steps: o.steps, Smoke: o.smoke}, dir, o.episodes, stdout)
 	}
 	if err != nil {
 		return err
