@@ -84,10 +84,10 @@ type ModelConfig struct {
 	// shape fields above are ignored except max_position_embeddings, which
 	// caps the sequence length. Empty: a fresh model of the shape above
 	// with the character tokenizer.
-	From string `yaml:"from"`
+	From string `yaml:"from,omitempty"`
 	// ChatTemplate renders each prompt as a user message with the model
 	// directory's chat template (and the assistant's generation prompt).
-	ChatTemplate bool `yaml:"chat_template"`
+	ChatTemplate bool `yaml:"chat_template,omitempty"`
 }
 
 // PretrainConfig configures next-token training on solver text: pretrain
