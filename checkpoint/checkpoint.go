@@ -126,7 +126,7 @@ func Save(root string, m *lm.Model, opt *optim.AdamW, st State) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(tmp) // no-op after the rename
+	defer os.RemoveAll(tmp)                      // no-op after the rename
 	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes 0700
 		return "", err
 	}
