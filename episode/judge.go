@@ -2,10 +2,12 @@ package episode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/autodidact-rl/autodidact/lm"
 	"github.com/autodidact-rl/autodidact/openai"
@@ -198,31 +200,48 @@ func (j *ModelJudge) askModel(items []Item) ([]judgeOutput, error) {
 // choice that ended for any reason but "stop" (the server's EOS or a stop
 // string) was cut and is not a verdict.
 func (j *ModelJudge) askEndpoint(items []Item) ([]judgeOutput, error) {
-	outs := make([]judgeOutput, 0, len(items)*j.Samples)
-	for _, it := range items {
-		ctx := context.Background()
-		var resp openai.Response
-		var err error
-		if j.Chat {
-			resp, err = j.Endpoint.Chat(ctx, openai.ChatRequest{Messages: []openai.Message{{Role: "user", Content: j.prompt(it)}},
-				MaxTokens: j.MaxNew, Temperature: float64(j.Temperature), N: j.Samples})
-		} else {
-			resp, err = j.Endpoint.Complete(ctx, openai.Request{Prompt: j.prompt(it), MaxTokens: j.MaxNew,
-				Temperature: float64(j.Temperature), N: j.Samples})
-		}
-		if err != nil {
-			return nil, fmt.Errorf("judge endpoint: %w", err)
-		}
-		got := make([]judgeOutput, j.Samples) // missing choices count as cut
-		for _, c := range resp.Choices {
-			if c.Index >= 0 && c.Index < j.Samples {
-				got[c.Index] = judgeOutput{text: c.Text, ended: c.FinishReason == "stop"}
+	outs := make([]judgeOutput, len(items)*j.Samples) // missing choices count as cut
+	errs := make([]error, len(items))
+	// The requests are independent: keep up to EndpointConcurrency in
+	// flight, so the server can batch them (autodidact serve and vLLM do).
+	sem := make(chan struct{}, max(1, EndpointConcurrency))
+	var wg sync.WaitGroup
+	for i, it := range items {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ctx := context.Background()
+			var resp openai.Response
+			var err error
+			if j.Chat {
+				resp, err = j.Endpoint.Chat(ctx, openai.ChatRequest{Messages: []openai.Message{{Role: "user", Content: j.prompt(it)}},
+					MaxTokens: j.MaxNew, Temperature: float64(j.Temperature), N: j.Samples})
+			} else {
+				resp, err = j.Endpoint.Complete(ctx, openai.Request{Prompt: j.prompt(it), MaxTokens: j.MaxNew,
+					Temperature: float64(j.Temperature), N: j.Samples})
 			}
-		}
-		outs = append(outs, got...)
+			if err != nil {
+				errs[i] = fmt.Errorf("judge endpoint: %w", err)
+				return
+			}
+			for _, c := range resp.Choices {
+				if c.Index >= 0 && c.Index < j.Samples {
+					outs[i*j.Samples+c.Index] = judgeOutput{text: c.Text, ended: c.FinishReason == "stop"}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return outs, nil
 }
+
+// EndpointConcurrency bounds the requests a model judge keeps in flight to
+// its endpoint.
+var EndpointConcurrency = 16
 
 // combine parses each item's Samples outputs and combines them.
 func (j *ModelJudge) combine(items []Item, outs []judgeOutput) []Verdict {
