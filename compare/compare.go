@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -315,12 +316,16 @@ func extraNames(ss ...[]*run.Summary) []string {
 			}
 		}
 	}
-	for _, k := range FigureNames {
-		delete(seen, k)
-	}
-	names := make([]string, 0, len(seen))
+	return extrasOf(seen)
+}
+
+// extrasOf returns the names in seen that are not FigureNames, sorted.
+func extrasOf(seen map[string]bool) []string {
+	var names []string
 	for k := range seen {
-		names = append(names, k)
+		if !slices.Contains(FigureNames, k) {
+			names = append(names, k)
+		}
 	}
 	sort.Strings(names)
 	return names
@@ -495,17 +500,10 @@ func (res *Result) markdownExtras(w io.Writer) {
 			seen[k] = true
 		}
 	}
-	for _, k := range FigureNames {
-		delete(seen, k)
-	}
-	if len(seen) == 0 {
+	names := extrasOf(seen)
+	if len(names) == 0 {
 		return
 	}
-	names := make([]string, 0, len(seen))
-	for k := range seen {
-		names = append(names, k)
-	}
-	sort.Strings(names)
 	fmt.Fprintf(w, "\n| recipe | %s |\n|%s\n", strings.Join(names, " | "), strings.Repeat(" --- |", len(names)+1))
 	for _, name := range res.Recipes {
 		row := []string{name}
