@@ -24,7 +24,7 @@ type TaskParams struct {
 }
 
 func init() {
-	task.Register("dataset", func(params map[string]any) (task.Task, error) {
+	task.Register("dataset", "problems from a JSONL or Parquet file (path, preset gsm8k|math, question, answer, solution, format, skip_bad)", func(params map[string]any) (task.Task, error) {
 		var p TaskParams
 		b, err := json.Marshal(params)
 		if err != nil {

@@ -227,14 +227,22 @@ var registry = map[string]Factory{}
 func register(name string, f Factory) { registry[name] = f }
 
 // Register adds a task built outside this package (e.g. package dataset's
-// "dataset"), so recipes can name it; registering a name twice panics.
-// Call it from an init function.
-func Register(name string, f Factory) {
+// "dataset"), so recipes can name it; description says what it is and
+// which parameters it needs, for listings when it cannot be built without
+// them. Registering a name twice panics. Call it from an init function.
+func Register(name, description string, f Factory) {
 	if _, dup := registry[name]; dup {
 		panic("task: Register called twice for " + name)
 	}
 	register(name, f)
+	descriptions[name] = description
 }
+
+var descriptions = map[string]string{}
+
+// Describe is the registered description of a task that needs parameters
+// to be built, or "" for the tasks that describe themselves (Description).
+func Describe(name string) string { return descriptions[name] }
 
 // Names lists the registered tasks in order.
 func Names() []string {

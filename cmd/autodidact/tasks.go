@@ -31,17 +31,12 @@ func newTasksCmd() *cobra.Command {
 	return c
 }
 
-// taskNeeds describes the tasks that cannot be built without parameters.
-var taskNeeds = map[string]string{
-	"dataset": "problems from a JSONL or Parquet file (path, preset gsm8k|math, question, answer, solution, format, skip_bad)",
-}
-
 // listTasks prints each task with its description.
 func listTasks(w io.Writer) error {
 	for _, name := range task.Names() {
 		t, err := task.New(name, nil)
 		if err != nil { // a task that needs parameters (dataset: a file)
-			fmt.Fprintf(w, "%-10s %s\n", name, taskNeeds[name])
+			fmt.Fprintf(w, "%-10s %s\n", name, task.Describe(name))
 			continue
 		}
 		fmt.Fprintf(w, "%-10s %s\n", name, t.Description())
