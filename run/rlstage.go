@@ -243,8 +243,16 @@ func (ru *runner) rlStep(s int) error {
 	ru.metrics.Write(m)
 	ru.status("rl", s+1, c.Steps, fmt.Sprintf("accuracy %.3f", m["accuracy"]))
 	if (s+1)%10 == 0 || s == 0 || s+1 == c.Steps {
-		ru.logf("rl %d/%d  reward %.3f  accuracy %.3f  length %.1f  entropy %.3f  kl %.4f  clip %.3f  %.1fs\n",
-			s+1, c.Steps, m["reward"], m["accuracy"], m["response_len"], m["entropy"], m["kl"], m["clip_frac"], total)
+		// A step whose groups were all dropped (dynamic sampling) made no
+		// update: its update figures print as "-".
+		f := func(k, format string) string {
+			if v, ok := m[k].(float64); ok {
+				return fmt.Sprintf(format, v)
+			}
+			return "-"
+		}
+		ru.logf("rl %d/%d  reward %.3f  accuracy %.3f  length %.1f  entropy %s  kl %s  clip %s  %.1fs\n",
+			s+1, c.Steps, m["reward"], m["accuracy"], m["response_len"], f("entropy", "%.3f"), f("kl", "%.4f"), f("clip_frac", "%.3f"), total)
 	}
 	return nil
 }

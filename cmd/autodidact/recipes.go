@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -99,6 +100,11 @@ func recipeOneLine(name string) string {
 			methods = append(methods, m)
 		}
 		sort.Strings(methods)
+		// The recipe's own method first (nft runs with dapo's sampling).
+		methods = slices.DeleteFunc(methods, func(m string) bool { return m == name })
+		if _, ok := r.Methods[name]; ok {
+			methods = append([]string{name}, methods...)
+		}
 		for _, m := range methods {
 			if s, ok := run.MethodSummary(m); ok && s != "" {
 				return s
@@ -171,6 +177,7 @@ var recipePapers = map[string]string{
 	"w_reinforce":     "The Surprising Effectiveness of Negative Reinforcement in LLM Reasoning",
 	"lite_ppo":        "Tricks or Traps? A Deep Dive into RL for LLM Reasoning",
 	"drpo":            "DRPO: Decoupled Reward Policy Optimization",
+	"nft":             "Bridging Supervised Learning and RL in Math Reasoning (NFT; Chen et al., 2025)",
 	"grpo_lambda":     "Stable RL for Efficient Reasoning",
 	"siren":           "Rethinking Entropy Regularization",
 	"lp_reg":          "Low-probability Tokens Sustain Exploration",
@@ -429,6 +436,14 @@ var knobComments = map[string]string{
 	"dapo.overlong_buffer_len":       "tokens before rl.max_new_tokens where the overlong penalty ramps up (0: no shaping)",
 	"dapo.overlong_penalty_factor":   "overlong penalty at rl.max_new_tokens",
 	"dapo.mask_truncated":            "leave truncated responses out of the policy loss",
+	"nft.neg_weight":                 "weight of the wrong answers' implicit-negative loss (1 NFT, 0 RFT: right answers only)",
+	"nft.ratio_type":                 "token: a ratio per token; sequence: one ratio per answer",
+	"nft.normalize":                  "token weight: 0 none, 1 (1 - r), 2 sqrt((1 - r)/r) (GRPO with the population std on policy)",
+	"nft.clamp_negative":             "floor of the negative proxy (1 - r R)/(1 - r) in the loss value (gradient passes through)",
+	"nft.clamp_positive":             "floor of a right token's ratio in the loss value (0: none)",
+	"nft.rate_lo":                    "the question's rate of right answers r is clipped below here",
+	"nft.rate_hi":                    "and above here",
+	"nft.ratio_log_max":              "log-ratios are capped here (no gradient above)",
 	"drpo.tau":                       "temperature of the log-mean-exp over negative scores",
 	"drpo.lambda":                    "length preference: positives weighted exp((1 - len/L_max) / lambda)",
 	"drpo.beta":                      "weight of the drift penalty against the sampling policy",
