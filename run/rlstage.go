@@ -443,16 +443,9 @@ func (ru *runner) advantages(xs []sample) (*advantage, error) {
 		b, starts = ru.trainBatch(xs)
 	}
 	if needRef {
-		sc, err := ru.ref.Score(b)
-		if err != nil {
+		var err error
+		if a.refLogp, err = ru.refLogProbs(xs, b, starts); err != nil {
 			return nil, err
-		}
-		a.refLogp = make([][]float64, len(xs))
-		for i, x := range xs {
-			a.refLogp[i] = make([]float64, len(x.gen))
-			for t := range x.gen {
-				a.refLogp[i][t] = float64(sc.LogProbs[starts[i]+x.pos[t]])
-			}
 		}
 	}
 	// k1 of the sampling policy against the reference, per token.
@@ -744,4 +737,24 @@ func (ru *runner) valueUpdate(b *lm.Batch, starts []int, mb []sample, a *advanta
 	}
 	ru.critOpt.Step(c.ValueLR)
 	return loss, nil
+}
+
+// refLogProbs scores the samples' trained tokens under the reference
+// model, laying out a batch when b is nil.
+func (ru *runner) refLogProbs(xs []sample, b *lm.Batch, starts []int) ([][]float64, error) {
+	if b == nil {
+		b, starts = ru.trainBatch(xs)
+	}
+	sc, err := ru.ref.Score(b)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]float64, len(xs))
+	for i, x := range xs {
+		out[i] = make([]float64, len(x.gen))
+		for t := range x.gen {
+			out[i][t] = float64(sc.LogProbs[starts[i]+x.pos[t]])
+		}
+	}
+	return out, nil
 }

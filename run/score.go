@@ -122,17 +122,9 @@ func (s *scoreMethod) afterAdvantages(ru *runner, xs []sample, a *advantage, m m
 		a.seq[i] = a2[i]
 	}
 	if a.refLogp == nil && (b1 > 0 || b2 > 0) {
-		b, starts := ru.trainBatch(xs)
-		sc, err := ru.ref.Score(b)
-		if err != nil {
+		var err error
+		if a.refLogp, err = ru.refLogProbs(xs, nil, nil); err != nil {
 			return err
-		}
-		a.refLogp = make([][]float64, len(xs))
-		for i, x := range xs {
-			a.refLogp[i] = make([]float64, len(x.gen))
-			for t := range x.gen {
-				a.refLogp[i][t] = float64(sc.LogProbs[starts[i]+x.pos[t]])
-			}
 		}
 	}
 	n := float64(len(xs))
