@@ -114,12 +114,7 @@ func packAPanels(dst []float32, mr int, trans bool, a []float32, lda, i0, p0, mc
 		rows := min(mr, mc-ip)
 		if trans {
 			// op(A) = A^T: row p of A holds op(A)[:, p] contiguously.
-			for p := 0; p < kc; p++ {
-				src := a[(p0+p)*lda+i0+ip:]
-				d := panel[p*mr : p*mr+mr]
-				copy(d[:rows], src[:rows])
-				clear(d[rows:])
-			}
+			packRows(panel, mr, a, lda, (p0)*lda+i0+ip, rows, kc)
 			continue
 		}
 		packTransposed(panel, mr, a, lda, (i0+ip)*lda+p0, rows, kc)
@@ -138,12 +133,7 @@ func packBPanels(dst []float32, nr int, trans bool, b []float32, ldb, p0, j0, kc
 		panel := dst[jp*kc : jp*kc+nr*kc]
 		cols := min(nr, nc-jp)
 		if !trans {
-			for p := 0; p < kc; p++ {
-				src := b[(p0+p)*ldb+j0+jp:]
-				d := panel[p*nr : p*nr+nr]
-				copy(d[:cols], src[:cols])
-				clear(d[cols:])
-			}
+			packRows(panel, nr, b, ldb, p0*ldb+j0+jp, cols, kc)
 			continue
 		}
 		// op(B) = B^T: row j of B holds op(B)[:, j] contiguously.
@@ -181,5 +171,40 @@ func packTransposed(panel []float32, w int, src []float32, ld, off, rows, kc int
 		for p, v := range row {
 			panel[p*w+r] = v
 		}
+	}
+}
+
+// packRows sets panel[p*w : p*w+w] to src[off+p*ld : off+p*ld+cols] padded
+// with zeros, for p < kc: a strip that is already row-major, copied with
+// fixed-size moves (a call to memmove per row costs more than the copy).
+func packRows(panel []float32, w int, src []float32, ld, off, cols, kc int) {
+	if cols == w {
+		switch w {
+		case 32:
+			for p := 0; p < kc; p++ {
+				*(*[32]float32)(panel[p*32:]) = *(*[32]float32)(src[off+p*ld:])
+			}
+			return
+		case 16:
+			for p := 0; p < kc; p++ {
+				*(*[16]float32)(panel[p*16:]) = *(*[16]float32)(src[off+p*ld:])
+			}
+			return
+		case 8:
+			for p := 0; p < kc; p++ {
+				*(*[8]float32)(panel[p*8:]) = *(*[8]float32)(src[off+p*ld:])
+			}
+			return
+		case 6:
+			for p := 0; p < kc; p++ {
+				*(*[6]float32)(panel[p*6:]) = *(*[6]float32)(src[off+p*ld:])
+			}
+			return
+		}
+	}
+	for p := 0; p < kc; p++ {
+		d := panel[p*w : p*w+w]
+		copy(d[:cols], src[off+p*ld:off+p*ld+cols])
+		clear(d[cols:])
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -251,6 +252,11 @@ func BenchmarkSgemmShapes(b *testing.B) {
 					}
 					flops := 2 * float64(sh.m*sh.n*sh.k)
 					best := math.Inf(1)
+					if threads == 1 {
+						runtime.LockOSThread()
+						defer runtime.UnlockOSThread()
+					}
+					cpu0 := threadCPUTime()
 					b.ResetTimer()
 					for i := 0; i < b.N; i++ {
 						t0 := time.Now()
@@ -264,6 +270,10 @@ func BenchmarkSgemmShapes(b *testing.B) {
 					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 					// The fastest call: on a shared machine, the closest to the idle figure.
 					b.ReportMetric(flops/best/1e9, "best-GFLOP/s")
+					if cpu := (threadCPUTime() - cpu0).Seconds(); threads == 1 && cpu > 0 {
+						// On one thread: FLOPs per second of CPU time the thread got.
+						b.ReportMetric(flops*float64(b.N)/cpu/1e9, "cpu-GFLOP/s")
+					}
 				})
 			}
 		}
