@@ -30,6 +30,7 @@ type asmKernel struct {
 	name   string
 	mr, nr int
 	fn     func(kc int, a, b, c *float32, ldc int, alpha float32)
+	fnZero func(kc int, a, b, c *float32, ldc int, alpha float32) // fn with C's old value taken as 0
 }
 
 // goKernel is the micro-kernel of the pure-Go backend; nil runs the scalar
@@ -64,10 +65,14 @@ var asmPackPool = sync.Pool{New: func() any {
 }}
 
 func gemmAsm(kern *asmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	scaleC(m, n, beta, c, ldc)
-	if k == 0 || alpha == 0 {
-		return
+	if k == 0 || alpha == 0 || beta != 0 {
+		scaleC(m, n, beta, c, ldc)
+		if k == 0 || alpha == 0 {
+			return
+		}
 	}
+	// With beta = 0 the first depth block writes C without reading it
+	// (fnZero): the same bits as clearing C first.
 	mr, nr := kern.mr, kern.nr
 	pk := asmPackPool.Get().(*asmPack)
 	for jc := 0; jc < n; jc += asmNC {
@@ -78,6 +83,10 @@ func gemmAsm(kern *asmKernel, transA, transB bool, m, n, k int, alpha float32, a
 			for ic := 0; ic < m; ic += asmMC {
 				mc := min(asmMC, m-ic)
 				packAPanels(pk.a, mr, transA, a, lda, ic, pc, mc, kc)
+				fn := kern.fn
+				if pc == 0 && beta == 0 {
+					fn = kern.fnZero
+				}
 				for ip := 0; ip < mc; ip += mr {
 					ap := &pk.a[ip*kc]
 					rows := min(mr, mc-ip)
@@ -86,7 +95,7 @@ func gemmAsm(kern *asmKernel, transA, transB bool, m, n, k int, alpha float32, a
 						bp := &pk.b[jp*kc]
 						cols := min(nr, nc-jp)
 						if rows == mr && cols == nr {
-							kern.fn(kc, ap, bp, &c[crow+jp], ldc, alpha)
+							fn(kc, ap, bp, &c[crow+jp], ldc, alpha)
 							continue
 						}
 						// Edge tile: the same kernel on a padded copy of C.
@@ -94,7 +103,7 @@ func gemmAsm(kern *asmKernel, transA, transB bool, m, n, k int, alpha float32, a
 						for r := 0; r < rows; r++ {
 							copy(t[r*nr:r*nr+cols], c[crow+r*ldc+jp:crow+r*ldc+jp+cols])
 						}
-						kern.fn(kc, ap, bp, &t[0], nr, alpha)
+						fn(kc, ap, bp, &t[0], nr, alpha)
 						for r := 0; r < rows; r++ {
 							copy(c[crow+r*ldc+jp:crow+r*ldc+jp+cols], t[r*nr:r*nr+cols])
 						}
@@ -178,6 +187,12 @@ func packTransposed(panel []float32, w int, src []float32, ld, off, rows, kc int
 // with zeros, for p < kc: a strip that is already row-major, copied with
 // fixed-size moves (a call to memmove per row costs more than the copy).
 func packRows(panel []float32, w int, src []float32, ld, off, cols, kc int) {
+	if cols == w && haveTranspose8 && (w == 32 || w == 16 || w == 8 || w == 6) {
+		_ = src[off+(kc-1)*ld+w-1]
+		_ = panel[kc*w-1]
+		packRowsAVX(&panel[0], &src[off], ld, kc, w)
+		return
+	}
 	if cols == w {
 		switch w {
 		case 32:

@@ -12,9 +12,25 @@ func sgemmKernelAVX512(kc int, a, b, c *float32, ldc int, alpha float32)
 //go:noescape
 func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int, alpha float32)
 
+// sgemmKernelAVX512Zero is sgemmKernelAVX512 with C's old value taken as 0.
+//
+//go:noescape
+func sgemmKernelAVX512Zero(kc int, a, b, c *float32, ldc int, alpha float32)
+
+// sgemmKernelAVX2Zero is sgemmKernelAVX2 with C's old value taken as 0.
+//
+//go:noescape
+func sgemmKernelAVX2Zero(kc int, a, b, c *float32, ldc int, alpha float32)
+
+// packRowsAVX copies kc rows of w floats (6, 8, 16 or 32), ld apart, into a
+// contiguous panel (sgemm_amd64.s).
+//
+//go:noescape
+func packRowsAVX(dst, src *float32, ld, kc, w int)
+
 var (
-	kernelAVX512 = &asmKernel{name: "AVX-512 8×32", mr: 8, nr: 32, fn: sgemmKernelAVX512}
-	kernelAVX2   = &asmKernel{name: "AVX2 6×16", mr: 6, nr: 16, fn: sgemmKernelAVX2}
+	kernelAVX512 = &asmKernel{name: "AVX-512 8×32", mr: 8, nr: 32, fn: sgemmKernelAVX512, fnZero: sgemmKernelAVX512Zero}
+	kernelAVX2   = &asmKernel{name: "AVX2 6×16", mr: 6, nr: 16, fn: sgemmKernelAVX2, fnZero: sgemmKernelAVX2Zero}
 )
 
 // detectKernel picks the widest micro-kernel this CPU and OS support

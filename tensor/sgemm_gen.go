@@ -22,8 +22,11 @@ func main() {
 	w("")
 	w("#include \"textflag.h\"")
 	w("")
-	kernel(w, "AVX512", "Z", 8, 32, 16, 64)
-	kernel(w, "AVX2", "Y", 6, 16, 8, 32)
+	for _, zero := range []bool{false, true} {
+		kernel(w, "AVX512", "Z", 8, 32, 16, 64, zero)
+		kernel(w, "AVX2", "Y", 6, 16, 8, 32, zero)
+	}
+	packRows(w)
 	if err := os.WriteFile("sgemm_amd64.s", []byte(s.String()), 0o644); err != nil {
 		panic(err)
 	}
@@ -32,7 +35,13 @@ func main() {
 // kernel emits sgemmKernel<name>(kc int, a, b, c *float32, ldc int, alpha float32):
 // for an mr×nr tile, C[r][j] = alpha * sum_p a[p*mr+r]*b[p*nr+j] + C[r][j]
 // (C rows ldc floats apart). lanes is the vector width in floats, vb its bytes.
-func kernel(w func(string, ...any), name, reg string, mr, nr, lanes, vb int) {
+// With zero, the kernel is sgemmKernel<name>Zero and C's old value is taken
+// to be +0 without reading it: alpha*acc + 0 by the same FMA, so C = 0
+// followed by the plain kernel gives the same bits.
+func kernel(w func(string, ...any), name, reg string, mr, nr, lanes, vb int, zero bool) {
+	if zero {
+		name += "Zero"
+	}
 	nv := nr / lanes // vectors per row of the tile
 	acc := func(r, v int) string { return fmt.Sprintf("%s%d", reg, r*nv+v) }
 	nacc := mr * nv
@@ -95,9 +104,17 @@ func kernel(w func(string, ...any), name, reg string, mr, nr, lanes, vb int) {
 	w("store%s:", name)
 	alpha := bc(0)
 	w("\tVBROADCASTSS alpha+40(FP), %s", alpha)
+	zreg := bc(1)
+	if zero {
+		w("\tVXORPS %s, %s, %s", zreg, zreg, zreg)
+	}
 	for r := 0; r < mr; r++ {
 		for v := 0; v < nv; v++ {
-			w("\tVFMADD213PS %d(DX), %s, %s", v*vb, alpha, acc(r, v))
+			if zero {
+				w("\tVFMADD213PS %s, %s, %s", zreg, alpha, acc(r, v))
+			} else {
+				w("\tVFMADD213PS %d(DX), %s, %s", v*vb, alpha, acc(r, v))
+			}
 			w("\tVMOVUPS %s, %d(DX)", acc(r, v), v*vb)
 		}
 		if r+1 < mr {
@@ -107,4 +124,49 @@ func kernel(w func(string, ...any), name, reg string, mr, nr, lanes, vb int) {
 	w("\tVZEROUPPER")
 	w("\tRET")
 	w("")
+}
+
+// packRows emits packRowsAVX(dst, src *float32, ld, kc, w int): for p < kc,
+// dst[p*w : p*w+w] = src[p*ld : p*ld+w], w one of 6, 8, 16, 32.
+func packRows(w func(string, ...any)) {
+	w("// func packRowsAVX(dst, src *float32, ld, kc, w int)")
+	w("// dst[p*w : p*w+w] = src[p*ld : p*ld+w] for p < kc; w is 6, 8, 16 or 32.")
+	w("TEXT ·packRowsAVX(SB), NOSPLIT, $0-40")
+	w("\tMOVQ dst+0(FP), DI")
+	w("\tMOVQ src+8(FP), SI")
+	w("\tMOVQ ld+16(FP), R8")
+	w("\tSHLQ $2, R8")
+	w("\tMOVQ kc+24(FP), CX")
+	w("\tMOVQ w+32(FP), AX")
+	for _, width := range []int{32, 16, 8, 6} {
+		w("\tCMPQ AX, $%d", width)
+		w("\tJEQ pr%d", width)
+	}
+	w("\tRET")
+	for _, width := range []int{32, 16, 8, 6} {
+		w("pr%d:", width)
+		w("\tTESTQ CX, CX")
+		w("\tJE prdone")
+		switch width {
+		case 6:
+			w("\tVMOVUPS (SI), X0")
+			w("\tMOVQ 16(SI), BX")
+			w("\tVMOVUPS X0, (DI)")
+			w("\tMOVQ BX, 16(DI)")
+		default:
+			for v := 0; v < width/8; v++ {
+				w("\tVMOVUPS %d(SI), Y%d", 32*v, v)
+			}
+			for v := 0; v < width/8; v++ {
+				w("\tVMOVUPS Y%d, %d(DI)", v, 32*v)
+			}
+		}
+		w("\tADDQ R8, SI")
+		w("\tADDQ $%d, DI", width*4)
+		w("\tDECQ CX")
+		w("\tJMP pr%d", width)
+	}
+	w("prdone:")
+	w("\tVZEROUPPER")
+	w("\tRET")
 }

@@ -11,3 +11,5 @@ func detectKernel() *asmKernel { return nil }
 const haveTranspose8 = false
 
 func transpose8Strip(src *float32, lds int, dst *float32, ldd int, nblk int) { panic("unreachable") }
+
+func packRowsAVX(dst, src *float32, ld, kc, w int) { panic("unreachable") }
