@@ -17,7 +17,7 @@ func TestProfile(t *testing.T) {
 	var err error
 	if kind == "sample" {
 		s.Batch = 64
-		res, err = bench.Sample(s, 2)
+		res, err = bench.Sample(s, 1)
 	} else {
 		res, err = bench.Train(s, 4)
 	}

@@ -33,8 +33,8 @@ for name in train-3.2M train-0.4M sample-3.2M train-qwen0.5B-layer; do
       out=$(AUTODIDACT_BLAS=go "$OLD" bench ${args/--steps 3/--steps 1})
       echo "$name round $r old-go: $(echo "$out" | tail -1)"
     fi
-    # The torch script takes the autodidact flags (it ignores none of these).
-    out=$($PY scripts/bench_torch.py ${args/--steps */} --rounds 1)
+    # The torch script takes the same flags.
+    out=$($PY scripts/bench_torch.py $args --rounds 1)
     echo "$name round $r torch: $(echo "$out" | grep 'best setting') $(echo "$out" | grep '^round' | tr '\n' ';') $(echo "$out" | tail -1)"
   done
 done

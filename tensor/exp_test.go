@@ -119,3 +119,32 @@ func BenchmarkSwiGLU(b *testing.B) {
 		b.ReportMetric(float64(len(x)*b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
 	})
 }
+
+// TestRowsMatchSingleCalls: DotRows and AxpyRows give the bits of one Dot
+// or Axpy call per key, for head sizes with and without tails.
+func TestRowsMatchSingleCalls(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	for _, n := range []int{1, 5, 8, 13, 32, 40, 64, 71, 128} {
+		for _, L := range []int{1, 2, 17, 100} {
+			stride := n + 3
+			q, K := randSlice(r, n), randSlice(r, L*stride)
+			p := randSlice(r, L)
+			got := make([]float32, L)
+			DotRows(got, q, K, stride)
+			out, want := randSlice(r, n), make([]float32, n)
+			copy(want, out)
+			AxpyRows(out, p, K, stride)
+			for j := 0; j < L; j++ {
+				if w := Dot(q, K[j*stride:j*stride+n]); !sameBits(got[j], w) {
+					t.Fatalf("n=%d L=%d: DotRows[%d] = %v, Dot gives %v", n, L, j, got[j], w)
+				}
+				Axpy(p[j], K[j*stride:j*stride+n], want)
+			}
+			for i := range out {
+				if !sameBits(out[i], want[i]) {
+					t.Fatalf("n=%d L=%d: AxpyRows[%d] = %v, Axpy calls give %v", n, L, i, out[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -188,3 +188,43 @@ func SwiGLUGrad(dgate, dup, dh, gate, up []float32) {
 		}
 	}
 }
+
+// DotRows sets dst[j] = Dot(q, K[j*stride : j*stride+len(q)]) for every j
+// < len(dst) in one call (the scores of a query against a key cache), each
+// with exactly Dot's bits.
+func DotRows(dst, q, K []float32, stride int) {
+	L, n := len(dst), len(q)
+	if L == 0 {
+		return
+	}
+	if n == 0 {
+		clear(dst)
+		return
+	}
+	_ = K[(L-1)*stride+n-1]
+	if useAVX2 {
+		dotRowsAVX2(&dst[0], &q[0], &K[0], stride, n, L)
+		return
+	}
+	for j := range dst {
+		dst[j] = dotGo(q, K[j*stride:j*stride+n])
+	}
+}
+
+// AxpyRows adds p[j] * V[j*stride : j*stride+len(out)] into out for j = 0,
+// 1, ..., len(p)-1 in turn: the same bits as len(p) calls of Axpy, with out
+// kept in registers across the keys.
+func AxpyRows(out, p, V []float32, stride int) {
+	L, n := len(p), len(out)
+	if L == 0 || n == 0 {
+		return
+	}
+	_ = V[(L-1)*stride+n-1]
+	if useAVX2 {
+		axpyRowsAVX2(&out[0], &p[0], &V[0], stride, n, L)
+		return
+	}
+	for j, pj := range p {
+		axpyGo(pj, V[j*stride:j*stride+n], out)
+	}
+}

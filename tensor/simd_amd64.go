@@ -20,3 +20,9 @@ func swigluForwardAVX2(h, gate, up *float32, n int, k *uint32) int
 
 //go:noescape
 func swigluBackwardAVX2(dgate, dup, dh, gate, up *float32, n int, k *uint32) int
+
+//go:noescape
+func dotRowsAVX2(dst, q, K *float32, stride, n, L int)
+
+//go:noescape
+func axpyRowsAVX2(out, p, V *float32, stride, n, L int)

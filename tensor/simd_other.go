@@ -13,3 +13,6 @@ func swigluForwardAVX2(h, gate, up *float32, n int, k *uint32) int        { pani
 func swigluBackwardAVX2(dgate, dup, dh, gate, up *float32, n int, k *uint32) int {
 	panic("unreachable")
 }
+
+func dotRowsAVX2(dst, q, K *float32, stride, n, L int)  { panic("unreachable") }
+func axpyRowsAVX2(out, p, V *float32, stride, n, L int) { panic("unreachable") }
