@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/autodidact-rl/autodidact/lm"
@@ -55,6 +56,10 @@ type Result struct {
 	AllocsPerStep  float64 `json:"allocs_per_step"`
 	BytesPerStep   float64 `json:"bytes_per_step"`
 	PeakRSSMiB     float64 `json:"peak_rss_mib"`
+	// CPUSecondsPerStep is the process's CPU time (user + system) per
+	// step: on a shared machine, a 1-thread run's figure is close to what
+	// it would take alone.
+	CPUSecondsPerStep float64 `json:"cpu_seconds_per_step"`
 }
 
 // String formats the result as the human-readable lines of `autodidact
@@ -63,9 +68,11 @@ func (r Result) String() string {
 	return fmt.Sprintf("%s: %s, %d threads, %d params, %d tokens/step\n"+
 		"%.4f s/step over %d steps, %.1f GFLOP/s (sgemm peak %.1f GFLOP/s, %.0f%%)\n"+
 		"allocations per step: %.1f (%.0f bytes), peak RSS %.0f MiB\n"+
+		"CPU time %.4f s/step (%.0f tokens per CPU-second)\n"+
 		"tokens/s=%.0f",
 		r.Name, r.Backend, r.Threads, r.Params, r.TokensPerStep, r.SecondsPerStep, r.Steps, r.GFLOPs,
-		r.PeakGFLOPs, 100*r.GFLOPs/r.PeakGFLOPs, r.AllocsPerStep, r.BytesPerStep, r.PeakRSSMiB, r.TokensPerSec)
+		r.PeakGFLOPs, 100*r.GFLOPs/r.PeakGFLOPs, r.AllocsPerStep, r.BytesPerStep, r.PeakRSSMiB,
+		r.CPUSecondsPerStep, float64(r.TokensPerStep)/r.CPUSecondsPerStep, r.TokensPerSec)
 }
 
 // forwardFLOPs is the matrix-product work of one forward pass over B rows of
@@ -168,6 +175,7 @@ func measure(res Result, steps int, flopsPerStep float64, step func() error) (Re
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	cpu0 := cpuSeconds()
 	start := time.Now()
 	for i := 0; i < steps; i++ {
 		if err := step(); err != nil {
@@ -175,6 +183,7 @@ func measure(res Result, steps int, flopsPerStep float64, step func() error) (Re
 		}
 	}
 	el := time.Since(start).Seconds()
+	res.CPUSecondsPerStep = (cpuSeconds() - cpu0) / float64(steps)
 	runtime.ReadMemStats(&after)
 	res.Backend, res.Threads, res.Steps = tensor.Backend(), tensor.Threads(), steps
 	res.SecondsPerStep = el / float64(steps)
@@ -197,7 +206,7 @@ func PeakGFLOPs() float64 {
 		return peakCache
 	}
 	n := 1024
-	if tensor.Backend() == "pure Go" {
+	if tensor.Backend() == "pure Go" && tensor.GoKernel() == "scalar 4×4" {
 		n = 512
 	}
 	r := rand.New(rand.NewPCG(9, 9))
@@ -216,6 +225,16 @@ func PeakGFLOPs() float64 {
 	}
 	peakCache = best
 	return best
+}
+
+// cpuSeconds is the process's user + system CPU time so far (0 where
+// unavailable).
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 // peakRSSMiB reads VmHWM from /proc/self/status (0 where unavailable).

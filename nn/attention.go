@@ -102,14 +102,14 @@ func (f *attnForward) Range(lo, hi int) {
 func (a *Attention) attendRow(out, q, K, V []float32, stride, L int, p []float32) {
 	hd := a.HeadDim
 	scale := a.scale()
-	for j := 0; j < L; j++ {
-		p[j] = scale * tensor.Dot(q, K[j*stride:j*stride+hd])
+	p = p[:L]
+	tensor.DotRows(p, q[:hd], K, stride) // Dot per key, in one call
+	for j := range p {
+		p[j] *= scale
 	}
-	tensor.Softmax(p[:L], p[:L])
+	tensor.Softmax(p, p)
 	clear(out[:hd])
-	for j := 0; j < L; j++ {
-		tensor.Axpy(p[j], V[j*stride:j*stride+hd], out)
-	}
+	tensor.AxpyRows(out[:hd], p, V, stride) // Axpy per key, in key order
 }
 
 // Range runs the backward pass for (row, kv head) pairs [lo, hi); the query

@@ -18,8 +18,12 @@ type gemmFunc func(transA, transB bool, m, n, k int, alpha float32, a []float32,
 
 var (
 	backendName          = "pure Go"
-	serialGemm  gemmFunc = gemmGo
+	serialGemm  gemmFunc = gemmPure
 	backendErr  error
+	// backendRowInvariant: every element of C gets the same arithmetic
+	// whatever the shape of the call (the pure-Go kernels), so GemmRows
+	// needs no fixed row blocks.
+	backendRowInvariant = true
 )
 
 // init selects the backend AUTODIDACT_BLAS asks for. When it cannot (an
@@ -54,20 +58,20 @@ func BackendError() error { return backendErr }
 func UseBackend(name string) error {
 	switch name {
 	case "go", "purego", "pure-go":
-		backendName, serialGemm = "pure Go", gemmGo
+		backendName, serialGemm, backendRowInvariant = "pure Go", gemmPure, true
 		return nil
 	case "openblas":
 		ob, err := loadOpenBLAS()
 		if err != nil {
 			return fmt.Errorf("%s=openblas: %w", BLASEnv, err)
 		}
-		backendName, serialGemm = ob.version, ob.gemm
+		backendName, serialGemm, backendRowInvariant = ob.version, ob.gemm, false
 		return nil
 	case "", "auto":
 		if ob, err := loadOpenBLAS(); err == nil {
-			backendName, serialGemm = ob.version, ob.gemm
+			backendName, serialGemm, backendRowInvariant = ob.version, ob.gemm, false
 		} else {
-			backendName, serialGemm = "pure Go", gemmGo
+			backendName, serialGemm, backendRowInvariant = "pure Go", gemmPure, true
 		}
 		return nil
 	}
@@ -128,6 +132,7 @@ type gemmSplit struct {
 	a, b, c        []float32
 	lda, ldb, ldc  int
 	byRows         bool
+	unit           int // columns per unit of a column split
 }
 
 func (g *gemmSplit) Range(lo, hi int) {
@@ -141,9 +146,9 @@ func (g *gemmSplit) Range(lo, hi int) {
 		serialGemm(g.transA, g.transB, hi-lo, g.n, g.k, g.alpha, a, g.lda, g.b, g.ldb, g.beta, g.c[lo*g.ldc:], g.ldc)
 		return
 	}
-	// Columns are split in blocks of 16 so each worker's stores stay apart.
-	lo *= 16
-	hi *= 16
+	// Columns are split in blocks of unit so each worker's stores stay apart.
+	lo *= g.unit
+	hi *= g.unit
 	if hi > g.n {
 		hi = g.n
 	}
@@ -170,13 +175,17 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 		serialGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
+	unit := 16
+	if kern := goKernel; backendRowInvariant && kern != nil {
+		unit = kern.nr // whole micro-tiles per worker
+	}
 	g := splitPool.Get().(*gemmSplit)
 	*g = gemmSplit{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
-		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, byRows: m >= n}
+		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, byRows: m >= n, unit: unit}
 	if g.byRows {
 		For(m, 16, g)
 	} else {
-		For((n+15)/16, 1, g)
+		For((n+unit-1)/unit, 1, g)
 	}
 	*g = gemmSplit{}
 	splitPool.Put(g)

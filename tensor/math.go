@@ -51,14 +51,14 @@ func Softmax(p, x []float32) (lse float32) {
 			mx = v
 		}
 	}
+	p = p[:len(x)]
+	ExpShift(p, x, mx)
 	var sum float32
-	for i, v := range x {
-		e := Exp(v - mx)
-		p[i] = e
+	for _, e := range p {
 		sum += e
 	}
 	inv := 1 / sum
-	for i := range x[:len(p)] {
+	for i := range p {
 		p[i] *= inv
 	}
 	return mx + float32(math.Log(float64(sum)))
@@ -124,4 +124,107 @@ func Softmax64(z []float32) (p []float64, lse float64) {
 		p[i] /= sum
 	}
 	return p, mx + math.Log(sum)
+}
+
+// expConsts are the float32 constants of Exp as bits, for the vector forms
+// (exp_amd64.s); the same expressions give the same roundings.
+var expConsts = [...]uint32{
+	math.Float32bits(1.44269504088896341), math.Float32bits(0.5),
+	math.Float32bits(0.693359375), math.Float32bits(-2.12194440e-4),
+	math.Float32bits(1.0 / 720), math.Float32bits(1.0 / 120), math.Float32bits(1.0 / 24), math.Float32bits(1.0 / 6),
+	math.Float32bits(1), 127, 1 << 31, math.Float32bits(88), math.Float32bits(-87),
+}
+
+// ExpShift sets dst[i] = Exp(src[i] - shift) (dst may alias src), eight at
+// a time with AVX2. Every element is bit for bit what Exp gives.
+func ExpShift(dst, src []float32, shift float32) {
+	dst = dst[:len(src)]
+	for i := 0; i < len(src); {
+		if useAVX2 && len(src)-i >= 8 {
+			i += expShiftAVX2(&dst[i], &src[i], len(src)-i, shift, &expConsts[0])
+		}
+		// The tail, or a vector with an input the assembly leaves to Exp.
+		for end := min(i+8, len(src)); i < end; i++ {
+			dst[i] = Exp(src[i] - shift)
+		}
+	}
+}
+
+// SwiGLU sets h[i] = silu(gate[i]) * up[i], silu(a) = a*s with
+// s = 1/(1+Exp(-a)), eight at a time with AVX2 (the same bits as the
+// scalar loop).
+func SwiGLU(h, gate, up []float32) {
+	up = up[:len(gate)]
+	h = h[:len(gate)]
+	for i := 0; i < len(gate); {
+		if useAVX2 && len(gate)-i >= 8 {
+			i += swigluForwardAVX2(&h[i], &gate[i], &up[i], len(gate)-i, &expConsts[0])
+		}
+		for end := min(i+8, len(gate)); i < end; i++ {
+			a := gate[i]
+			s := 1 / (1 + Exp(-a))
+			h[i] = a * s * up[i]
+		}
+	}
+}
+
+// SwiGLUGrad accumulates dgate += dh * up * silu'(gate) and
+// dup += dh * silu(gate), with silu'(a) = s + a*s*(1-s), s = sigmoid(a),
+// eight at a time with AVX2 (the same bits as the scalar loop).
+func SwiGLUGrad(dgate, dup, dh, gate, up []float32) {
+	up = up[:len(gate)]
+	dh = dh[:len(gate)]
+	dgate = dgate[:len(gate)]
+	dup = dup[:len(gate)]
+	for i := 0; i < len(gate); {
+		if useAVX2 && len(gate)-i >= 8 {
+			i += swigluBackwardAVX2(&dgate[i], &dup[i], &dh[i], &gate[i], &up[i], len(gate)-i, &expConsts[0])
+		}
+		for end := min(i+8, len(gate)); i < end; i++ {
+			a := gate[i]
+			s := 1 / (1 + Exp(-a))
+			dup[i] += dh[i] * a * s
+			dgate[i] += dh[i] * up[i] * (s + a*s*(1-s))
+		}
+	}
+}
+
+// DotRows sets dst[j] = Dot(q, K[j*stride : j*stride+len(q)]) for every j
+// < len(dst) in one call (the scores of a query against a key cache), each
+// with exactly Dot's bits.
+func DotRows(dst, q, K []float32, stride int) {
+	L, n := len(dst), len(q)
+	if L == 0 {
+		return
+	}
+	if n == 0 {
+		clear(dst)
+		return
+	}
+	_ = K[(L-1)*stride+n-1]
+	if useAVX2 {
+		dotRowsAVX2(&dst[0], &q[0], &K[0], stride, n, L)
+		return
+	}
+	for j := range dst {
+		dst[j] = dotGo(q, K[j*stride:j*stride+n])
+	}
+}
+
+// AxpyRows adds p[j] * V[j*stride : j*stride+len(out)] into out for j = 0,
+// 1, ..., len(p)-1 in turn: the same bits as len(p) calls of Axpy, with out
+// kept in registers across the keys.
+func AxpyRows(out, p, V []float32, stride int) {
+	L, n := len(p), len(out)
+	if L == 0 || n == 0 {
+		return
+	}
+	_ = V[(L-1)*stride+n-1]
+	if useAVX2 {
+		axpyRowsAVX2(&out[0], &p[0], &V[0], stride, n, L)
+		return
+	}
+	for j, pj := range p {
+		axpyGo(pj, V[j*stride:j*stride+n], out)
+	}
 }

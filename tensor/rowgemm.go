@@ -13,7 +13,16 @@ const RowBlock = 64
 // exactly RowBlock rows (padding the last block through scratch), which
 // makes results row-invariant. The forward passes of training and sampling
 // use it so their log-probabilities agree bit for bit.
+//
+// The pure-Go kernels give every element the same arithmetic whatever the
+// shape of the call, so with them GemmRows is Gemm over all m rows: one
+// packing of op(B) per worker instead of one per block, and a column split
+// between workers when m is small (decoding).
 func GemmRows(transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if backendRowInvariant {
+		Gemm(false, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	checkGemm(false, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return

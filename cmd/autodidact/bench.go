@@ -21,7 +21,7 @@ func newVersionCmd() *cobra.Command {
 		Short: "print the version and the matrix-product backend",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(cmd.OutOrStdout(), "autodidact %s\nBLAS: %s\nthreads: %d\n", version, tensor.Backend(), tensor.Threads())
+			fmt.Fprintf(cmd.OutOrStdout(), "autodidact %s\nBLAS: %s\nthreads: %d\n", version, blasName(), tensor.Threads())
 			return nil
 		},
 	}
@@ -126,8 +126,16 @@ func runBench(kind string, o benchOptions, stdout io.Writer) error {
 		fmt.Fprintln(stdout, string(b))
 		return nil
 	}
-	fmt.Fprintf(stdout, "BLAS: %s\n%s\n", tensor.Backend(), res)
+	fmt.Fprintf(stdout, "BLAS: %s\n%s\n", blasName(), res)
 	return nil
+}
+
+// blasName is the backend's name, with the micro-kernel for pure Go.
+func blasName() string {
+	if b := tensor.Backend(); b != "pure Go" {
+		return b
+	}
+	return "pure Go (" + tensor.GoKernel() + " kernel)"
 }
 
 // benchMemory estimates, in bytes, what a benchmark of shape s allocates:
