@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -50,6 +51,8 @@ func validRel(rel string) bool {
 
 // readManifest returns the cell's newest snapshot, or nil when it has none.
 func readManifest(ctx context.Context, store jetstream.ObjectStore, cell string) (*manifest, error) {
+	ctx, cancel := transferContext(ctx, 0)
+	defer cancel()
 	b, err := store.GetBytes(ctx, manifestName(cell))
 	if errNotFound(err) {
 		return nil, nil
@@ -128,7 +131,10 @@ func (u *uploader) upload(ctx context.Context, step int, done bool) error {
 		if u.have[sum] {
 			return nil
 		}
-		if _, err := u.store.PutBytes(ctx, blobName(u.cell, sum), data); err != nil {
+		pctx, cancel := transferContext(ctx, len(data))
+		_, err = u.store.PutBytes(pctx, blobName(u.cell, sum), data)
+		cancel()
+		if err != nil {
 			return fmt.Errorf("upload %s/%s: %w", u.cell, rel, err)
 		}
 		u.have[sum] = true
@@ -138,7 +144,10 @@ func (u *uploader) upload(ctx context.Context, step int, done bool) error {
 		return err
 	}
 	b, _ := json.Marshal(m)
-	if _, err := u.store.PutBytes(ctx, manifestName(u.cell), b); err != nil {
+	pctx, cancel := transferContext(ctx, len(b))
+	_, err = u.store.PutBytes(pctx, manifestName(u.cell), b)
+	cancel()
+	if err != nil {
 		return fmt.Errorf("upload manifest of %s: %w", u.cell, err)
 	}
 	now := map[string]bool{}
@@ -169,12 +178,7 @@ func download(ctx context.Context, store jetstream.ObjectStore, cell string, m *
 	sort.Strings(rels)
 	for _, rel := range rels {
 		sum := m.Files[rel]
-		r, err := store.Get(ctx, blobName(cell, sum))
-		if err != nil {
-			return fmt.Errorf("download %s/%s: %w", cell, rel, err)
-		}
-		data, err := io.ReadAll(r)
-		r.Close()
+		data, err := getBlob(ctx, store, blobName(cell, sum))
 		if err != nil {
 			return fmt.Errorf("download %s/%s: %w", cell, rel, err)
 		}
@@ -202,6 +206,31 @@ func download(ctx context.Context, store jetstream.ObjectStore, cell string, m *
 		}
 	}
 	return nil
+}
+
+// transferContext bounds one transfer of n bytes: 15 s plus 1 s per MB.
+// A transfer cut by a server restart would otherwise wait forever for
+// chunks that never come; the caller retries.
+func transferContext(ctx context.Context, n int) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, 15*time.Second+time.Duration(n/1_000_000)*time.Second)
+}
+
+// getBlob reads one object within its transfer bound.
+func getBlob(ctx context.Context, store jetstream.ObjectStore, name string) ([]byte, error) {
+	ictx, cancel := transferContext(ctx, 0)
+	info, err := store.GetInfo(ictx, name)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	gctx, cancel := transferContext(ctx, int(info.Size))
+	defer cancel()
+	r, err := store.Get(gctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
 }
 
 // downloadInto replaces dir with the snapshot: it downloads next to dir

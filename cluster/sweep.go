@@ -297,7 +297,7 @@ func (c *coordinator) runCell(ctx context.Context, cell *compare.Cell, r *run.Re
 	if _, err := retry(ctx, func() (struct{}, error) { return struct{}{}, downloadInto(ctx, c.store, cell.Dir, m, dir) }); err != nil {
 		return fmt.Errorf("cluster: download cell %s: %w", cell.Dir, err)
 	}
-	if b, err := c.store.GetBytes(ctx, logName(cell.Dir)); err == nil {
+	if b, err := getBlob(ctx, c.store, logName(cell.Dir)); err == nil {
 		log.Write(b)
 	}
 	return nil

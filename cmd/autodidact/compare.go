@@ -95,7 +95,7 @@ func runCompare(o compareOptions, recipes []string, stdout io.Writer) error {
 	}
 	o.parallel = min(o.parallel, len(recipes)*len(seeds)) // more workers than cells do nothing
 	g := compare.Grid{Recipes: recipes, Seeds: seeds, Sets: o.sets, Smoke: o.smoke, Baseline: o.baseline}
-	if o.nats.url != "" || o.workers > 0 {
+	if o.nats.url != "" || o.workers != 0 {
 		return runDistributed(o, g, stdout)
 	}
 	opt := compare.Options{Parallel: o.parallel, Threads: o.threads, Log: stdout, SharePretraining: o.share}
