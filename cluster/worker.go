@@ -214,12 +214,22 @@ func (w *worker) runCell(ctx context.Context, store jetstream.ObjectStore, j job
 	if err := os.RemoveAll(dir); err != nil {
 		return false, err
 	}
+	if m != nil {
+		if err := download(ctx, store, j.Cell, m, dir); errNotFound(err) {
+			// A blob the snapshot names is gone (see docs/cluster.md, known
+			// limits): the snapshot is unusable, start the cell over.
+			w.logf("cell %s: its snapshot is incomplete (%v); starting it over\n", j.Cell, err)
+			if err := os.RemoveAll(dir); err != nil {
+				return false, err
+			}
+			m = nil
+		} else if err != nil {
+			return false, err
+		}
+	}
 	var r *run.Recipe
 	resume := m != nil
 	if resume {
-		if err := download(ctx, store, j.Cell, m, dir); err != nil {
-			return false, err
-		}
 		if r, err = run.LoadRecipe(filepath.Join(dir, run.ConfigFile)); err != nil {
 			return true, err
 		}
