@@ -34,6 +34,9 @@ type Options struct {
 	// of a distributed sweep uploads it). It runs on the run's goroutine,
 	// so the run waits for it; it cannot change the run's results.
 	Checkpointed func(gstep int)
+	// Rollouts, when set, samples the RL steps' episodes elsewhere (rollout
+	// workers, run/rollouts.go); evaluations stay local.
+	Rollouts Rollouts
 }
 
 // pretrainKeyFields are the settings that decide the model a run has

@@ -61,6 +61,7 @@ type workerOptions struct {
 	idleExit time.Duration
 	maxCells int
 	name     string
+	rollout  string
 }
 
 // newWorkerCmd is `autodidact worker --nats URL [--work DIR]`.
@@ -88,6 +89,7 @@ its cell only until --ack-wait passes, when another worker resumes it.`,
 	f.DurationVar(&o.idleExit, "idle-exit", 0, "exit after this long without a cell (0: never)")
 	f.IntVar(&o.maxCells, "max-cells", 0, "exit after this many cells (0: no limit)")
 	f.StringVar(&o.name, "name", "", "this worker's name in reports (default host:pid)")
+	f.StringVar(&o.rollout, "rollout", "", "instead of sweep cells, sample RL episodes for this run (the ID `run --nats` prints)")
 	c.MarkFlagDirname("work")
 	return c
 }
@@ -116,6 +118,13 @@ func runWorker(o workerOptions, stdout io.Writer) error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	defer nc.Close()
+	if o.rollout != "" {
+		err := cluster.ServeRollouts(ctx, js, o.rollout, cluster.RolloutWorkerOptions{Name: o.name, AckWait: o.nats.ackWait, Log: stdout})
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	err = cluster.Work(ctx, js, cluster.WorkerOptions{WorkDir: work, AckWait: o.nats.ackWait, Name: o.name, Log: stdout,
 		IdleExit: o.idleExit, MaxCells: o.maxCells})
 	if ctx.Err() != nil {
