@@ -40,6 +40,7 @@ const (
 	EpisodeSubject  = "autodidact.episodes"
 	RolloutConsumer = "rollout-workers"
 	recipeObject    = "recipe.yaml"
+	latestObject    = "weights/latest" // the newest version's number
 )
 
 // RolloutBucket is the object store of a run's recipe and weights.
@@ -105,7 +106,9 @@ type Learner struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	published int // weights version in the store (-1: none)
+	published int                      // weights version in the store (-1: none)
+	seq       int                      // requests published (ids stay unique across re-requests)
+	pending   map[int]chan episodesMsg // rl.staleness > 0: requests published ahead, by step
 	mu        sync.Mutex
 	replies   map[string]chan episodesMsg
 	listening chan error
@@ -142,7 +145,7 @@ func NewLearner(ctx context.Context, js jetstream.JetStream, runID string, r *ru
 		return nil, fmt.Errorf("publish recipe: %w", err)
 	}
 	l := &Learner{js: js, store: store, id: runID, nonce: newNonce(), shards: max(1, o.Shards), published: -1,
-		replies: map[string]chan episodesMsg{}, listening: make(chan error, 1)}
+		replies: map[string]chan episodesMsg{}, pending: map[int]chan episodesMsg{}, listening: make(chan error, 1)}
 	l.ctx, l.cancel = context.WithCancel(ctx)
 	go func() { l.listening <- l.listen() }()
 	return l, nil
@@ -197,11 +200,19 @@ func (l *Learner) Sample(req *run.RolloutRequest) (*run.RolloutReply, error) {
 		if _, err := retry(l.ctx, func() (*jetstream.ObjectInfo, error) { return l.store.PutBytes(l.ctx, weightsObject(req.Version), w) }); err != nil {
 			return nil, fmt.Errorf("publish weights %d: %w", req.Version, err)
 		}
-		if l.published >= 0 {
-			l.store.Delete(l.ctx, weightsObject(l.published))
+		if _, err := retry(l.ctx, func() (*jetstream.ObjectInfo, error) {
+			return l.store.PutString(l.ctx, latestObject, strconv.Itoa(req.Version))
+		}); err != nil {
+			return nil, fmt.Errorf("publish weights %d: %w", req.Version, err)
+		}
+		if l.published >= 1 { // the version before stays for workers loading it now
+			l.store.Delete(l.ctx, weightsObject(l.published-1))
 		}
 		l.published = req.Version
 		l.WeightBytes = len(w)
+	}
+	if req.Staleness > 0 && !req.Exact {
+		return l.sampleAhead(req, t0)
 	}
 	shards, master, err := l.split(req)
 	if err != nil {
@@ -209,19 +220,8 @@ func (l *Learner) Sample(req *run.RolloutRequest) (*run.RolloutReply, error) {
 	}
 	chans := make([]chan episodesMsg, len(shards))
 	for i, sh := range shards {
-		id := fmt.Sprintf("%s.%d.%d.%d", l.nonce, req.Step, req.Round, i)
-		chans[i] = make(chan episodesMsg, 1)
-		l.mu.Lock()
-		l.replies[id] = chans[i]
-		l.mu.Unlock()
-		b, err := json.Marshal(rolloutJob{Run: l.id, ID: id, Shard: i, Req: sh})
-		if err != nil {
+		if chans[i], err = l.publish(sh, i); err != nil {
 			return nil, err
-		}
-		if _, err := retry(l.ctx, func() (*jetstream.PubAck, error) {
-			return l.js.Publish(l.ctx, RolloutSubject+"."+l.id, b, jetstream.WithMsgID(l.id+"."+id))
-		}); err != nil {
-			return nil, fmt.Errorf("publish rollout request: %w", err)
 		}
 	}
 	out := &run.RolloutReply{Version: req.Version}
@@ -232,21 +232,8 @@ func (l *Learner) Sample(req *run.RolloutRequest) (*run.RolloutReply, error) {
 		case <-l.ctx.Done():
 			return nil, l.ctx.Err()
 		}
-		if m.Error == "" && m.Object != "" {
-			b, err := retry(l.ctx, func() ([]byte, error) { return getBlob(l.ctx, l.store, m.Object) })
-			if err == nil {
-				err = json.Unmarshal(b, &m.Reply)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("episodes from worker %s: %w", m.Worker, err)
-			}
-			l.store.Delete(l.ctx, m.Object)
-		}
-		if m.Error != "" {
-			return nil, fmt.Errorf("worker %s: %s", m.Worker, m.Error)
-		}
-		if m.Reply == nil {
-			return nil, fmt.Errorf("worker %s: no episodes", m.Worker)
+		if err := l.fetchReply(&m); err != nil {
+			return nil, err
 		}
 		if m.Reply.Version != req.Version {
 			return nil, fmt.Errorf("worker %s sampled with weights %d, want %d", m.Worker, m.Reply.Version, req.Version)
@@ -268,6 +255,93 @@ func (l *Learner) Sample(req *run.RolloutRequest) (*run.RolloutReply, error) {
 	l.Requests++
 	l.Wait += time.Since(t0).Seconds()
 	return out, nil
+}
+
+// publish puts one rollout job on the queue and returns where its
+// episodes will arrive.
+func (l *Learner) publish(req *run.RolloutRequest, shard int) (chan episodesMsg, error) {
+	l.seq++
+	id := fmt.Sprintf("%s.%d.%d.%d.%d", l.nonce, req.Step, req.Round, shard, l.seq)
+	ch := make(chan episodesMsg, 1)
+	l.mu.Lock()
+	l.replies[id] = ch
+	l.mu.Unlock()
+	b, err := json.Marshal(rolloutJob{Run: l.id, ID: id, Shard: shard, Req: req})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := retry(l.ctx, func() (*jetstream.PubAck, error) {
+		return l.js.Publish(l.ctx, RolloutSubject+"."+l.id, b, jetstream.WithMsgID(l.id+"."+id))
+	}); err != nil {
+		return nil, fmt.Errorf("publish rollout request: %w", err)
+	}
+	return ch, nil
+}
+
+// sampleAhead serves a request with rl.staleness > 0: the step's batch
+// comes from a job published earlier (with older weights) when there is
+// one; the next steps' jobs are published now, so workers sample them
+// while the learner trains.
+func (l *Learner) sampleAhead(req *run.RolloutRequest, t0 time.Time) (*run.RolloutReply, error) {
+	ch := l.pending[req.Step]
+	var err error
+	if ch == nil {
+		if ch, err = l.publish(req, 0); err != nil {
+			return nil, err
+		}
+	}
+	delete(l.pending, req.Step)
+	for _, a := range req.Ahead {
+		if l.pending[a.Step] != nil {
+			continue
+		}
+		next := &run.RolloutRequest{Step: a.Step, Problems: a.Problems, GroupSize: req.GroupSize, RNG: a.RNG,
+			Version: req.Version, Staleness: req.Staleness}
+		if l.pending[a.Step], err = l.publish(next, 0); err != nil {
+			return nil, err
+		}
+	}
+	var m episodesMsg
+	select {
+	case m = <-ch:
+	case <-l.ctx.Done():
+		return nil, l.ctx.Err()
+	}
+	if err := l.fetchReply(&m); err != nil {
+		return nil, err
+	}
+	for j, e := range m.Reply.Episodes {
+		if j/req.GroupSize < len(req.Problems) {
+			e.Problem = req.Problems[j/req.GroupSize]
+		}
+	}
+	l.WorkerSeconds += m.Seconds
+	l.WorkerSample += m.Sample
+	l.Requests++
+	l.Wait += time.Since(t0).Seconds()
+	return m.Reply, nil
+}
+
+// fetchReply completes a worker's answer: the reply from the object
+// store when it was too big for a message; an error when it failed.
+func (l *Learner) fetchReply(m *episodesMsg) error {
+	if m.Error == "" && m.Object != "" {
+		b, err := retry(l.ctx, func() ([]byte, error) { return getBlob(l.ctx, l.store, m.Object) })
+		if err == nil {
+			err = json.Unmarshal(b, &m.Reply)
+		}
+		if err != nil {
+			return fmt.Errorf("episodes from worker %s: %w", m.Worker, err)
+		}
+		l.store.Delete(l.ctx, m.Object)
+	}
+	if m.Error != "" {
+		return fmt.Errorf("worker %s: %s", m.Worker, m.Error)
+	}
+	if m.Reply == nil {
+		return fmt.Errorf("worker %s: no episodes", m.Worker)
+	}
+	return nil
 }
 
 // split cuts a request into shards by problems. One shard keeps the
@@ -367,14 +441,8 @@ func serveOne(ctx context.Context, js jetstream.JetStream, store jetstream.Objec
 		return
 	}
 	ans := episodesMsg{Run: runID, ID: j.ID, Worker: name}
-	if w.Version() != j.Req.Version {
-		b, err := retry(ctx, func() ([]byte, error) { return getBlob(ctx, store, weightsObject(j.Req.Version)) })
-		if err == nil {
-			err = w.SetWeights(j.Req.Version, b)
-		}
-		if err != nil {
-			ans.Error = fmt.Sprintf("weights %d: %v", j.Req.Version, err)
-		}
+	if err := loadWeights(ctx, store, w, j.Req); err != nil {
+		ans.Error = err.Error()
 	}
 	if ans.Error == "" {
 		t1 := time.Now()
@@ -408,4 +476,35 @@ func serveOne(ctx context.Context, js jetstream.JetStream, store jetstream.Objec
 		return
 	}
 	msg.Ack()
+}
+
+// loadWeights gives the worker the weights a job asks for: exactly its
+// Version when synchronous, else the newest published (at least Version;
+// a version deleted while being read sends it to the newest again).
+func loadWeights(ctx context.Context, store jetstream.ObjectStore, w *run.RolloutWorker, req *run.RolloutRequest) error {
+	want := req.Version
+	for attempt := 0; ; attempt++ {
+		if req.Staleness > 0 && !req.Exact {
+			s, err := retry(ctx, func() ([]byte, error) { return getBlob(ctx, store, latestObject) })
+			if err != nil {
+				return fmt.Errorf("newest weights: %w", err)
+			}
+			v, err := strconv.Atoi(string(s))
+			if err != nil {
+				return fmt.Errorf("newest weights: %q: %w", s, err)
+			}
+			want = max(v, req.Version)
+		}
+		if w.Version() == want {
+			return nil
+		}
+		b, err := getBlob(ctx, store, weightsObject(want))
+		if err == nil {
+			return w.SetWeights(want, b)
+		}
+		if attempt >= 100 || ctx.Err() != nil || (!errNotFound(err) && attempt >= 10) {
+			return fmt.Errorf("weights %d: %w", want, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -132,6 +132,7 @@ func (ru *runner) rlStep(s int) error {
 		return err
 	}
 	rng := rand.New(ru.rng)
+	m0 := map[string]any{} // figures of the rollout workers (rl.staleness > 0)
 	var kept []sample
 	var all []sample
 	genRounds, judgeFailures := 0, 0
@@ -142,7 +143,7 @@ func (ru *runner) rlStep(s int) error {
 		ps := problems[round*c.PromptsPerStep : (round+1)*c.PromptsPerStep]
 		var batch []sample
 		if ru.opts.Rollouts != nil { // rollout workers sample (run/rollouts.go)
-			eps, err := ru.remoteRollout(s, round, ps, c.GroupSize)
+			eps, err := ru.remoteRollout(s, round, ps, c.GroupSize, m0)
 			if err != nil {
 				return err
 			}
@@ -183,6 +184,7 @@ func (ru *runner) rlStep(s int) error {
 	}
 	m := map[string]any{"stage": "rl", "gstep": ru.sftEnd() + s + 1, "step": s + 1, "gen_rounds": genRounds,
 		"kept_samples": len(kept)}
+	maps.Copy(m, m0)
 	var acc, rew, length, turns float64
 	info := map[string]float64{}
 	for _, x := range all {
@@ -221,6 +223,11 @@ func (ru *runner) rlStep(s int) error {
 		}
 		for _, h := range hooks[advantageHook](ru) {
 			if err := h.afterAdvantages(ru, kept, adv, m); err != nil {
+				return err
+			}
+		}
+		if lag, _ := m0["rollout_staleness"].(int); lag > 0 && c.OffPolicy != "drop" {
+			if err := ru.truncatedIS(kept, adv, m); err != nil {
 				return err
 			}
 		}

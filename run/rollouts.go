@@ -37,6 +37,20 @@ type RolloutRequest struct {
 	// publish; it is not sent).
 	Version int       `json:"version"`
 	Policy  *lm.Model `json:"-"`
+	// Staleness is rl.staleness: with k > 0 a worker samples with the
+	// newest weights it can get (at least Version-k), and Ahead holds
+	// the problems of the next k steps, which workers may sample now.
+	// Exact (a batch dropped as stale, sampled again) asks for Version.
+	Staleness int     `json:"staleness,omitempty"`
+	Exact     bool    `json:"exact,omitempty"`
+	Ahead     []Ahead `json:"ahead,omitempty"`
+}
+
+// Ahead is a future step's rollout call, known in advance.
+type Ahead struct {
+	Step     int            `json:"step"`
+	Problems []task.Problem `json:"problems"`
+	RNG      []byte         `json:"rng"`
 }
 
 // RolloutReply is what a worker sends back.
@@ -49,10 +63,22 @@ type RolloutReply struct {
 // errRolloutRoles refuses what rollout workers do not carry.
 var errRolloutRoles = errors.New("rollout workers: recipes whose roles are played by other models or endpoints are not supported (the workers sample the policy only)")
 
-// remoteRollout samples one rollout call through ru.opts.Rollouts.
-func (ru *runner) remoteRollout(s, round int, ps []task.Problem, groupSize int) ([]*episode.Episode, error) {
+// asyncRNG is the generator state of step s's sampling with rl.staleness
+// > 0 (the learner's own generator cannot be threaded through sampling
+// done ahead, so each step has its own).
+func (ru *runner) asyncRNG(s int) []byte {
+	b, _ := rand.NewPCG(ru.r.Seed, 0x6173796e63000000+uint64(s)).MarshalBinary()
+	return b
+}
+
+// remoteRollout samples one rollout call through ru.opts.Rollouts and
+// returns its episodes and the lag of the weights that sampled them.
+func (ru *runner) remoteRollout(s, round int, ps []task.Problem, groupSize int, m map[string]any) ([]*episode.Episode, error) {
 	if len(ru.r.Roles) > 0 {
 		return nil, errRolloutRoles
+	}
+	if k := ru.r.RL.Staleness; k > 0 {
+		return ru.asyncRollout(s, ps, groupSize, k, m)
 	}
 	state, err := ru.rng.MarshalBinary()
 	if err != nil {
@@ -73,6 +99,90 @@ func (ru *runner) remoteRollout(s, round int, ps []task.Problem, groupSize int) 
 		return nil, fmt.Errorf("rollout workers: generator state: %w", err)
 	}
 	return rep.Episodes, nil
+}
+
+// asyncRollout samples step s with workers that may run up to k steps
+// ahead, then corrects or drops a lagging batch (rl.off_policy).
+func (ru *runner) asyncRollout(s int, ps []task.Problem, groupSize, k int, m map[string]any) ([]*episode.Episode, error) {
+	c := ru.r.RL
+	if len(hooks[problemSource](ru)) > 0 || len(hooks[groupFilter](ru)) > 0 {
+		return nil, errors.New("rollout workers: rl.staleness > 0 needs each step's problems known in advance: no problem-source method (self) and no group filter (dynamic sampling)")
+	}
+	req := &RolloutRequest{Step: s, Problems: ps, GroupSize: groupSize, RNG: ru.asyncRNG(s), Version: s, Policy: ru.policy, Staleness: k}
+	for j := s + 1; j <= s+k && j < c.Steps; j++ {
+		next, err := task.Generate(ru.task, task.Train, ru.r.Seed*7_000_003+uint64(j), c.PromptsPerStep, ru.r.Task.Template)
+		if err != nil {
+			return nil, err
+		}
+		req.Ahead = append(req.Ahead, Ahead{Step: j, Problems: next, RNG: ru.asyncRNG(j)})
+	}
+	rep, err := ru.opts.Rollouts.Sample(req)
+	if err != nil {
+		return nil, fmt.Errorf("rollout workers: %w", err)
+	}
+	lag := s - rep.Version
+	dropped := 0
+	if lag > 0 && (c.OffPolicy == "drop" || lag > k) {
+		dropped = 1
+		req.Exact, req.Ahead = true, nil
+		if rep, err = ru.opts.Rollouts.Sample(req); err != nil {
+			return nil, fmt.Errorf("rollout workers: %w", err)
+		}
+		if lag = s - rep.Version; lag != 0 {
+			return nil, fmt.Errorf("rollout workers: a re-sampled batch of weights version %d, want %d", rep.Version, s)
+		}
+	}
+	if lag < 0 {
+		return nil, fmt.Errorf("rollout workers: episodes of weights version %d, newer than the learner's %d", rep.Version, s)
+	}
+	if len(rep.Episodes) != len(ps)*groupSize {
+		return nil, fmt.Errorf("rollout workers: %d episodes, want %d", len(rep.Episodes), len(ps)*groupSize)
+	}
+	m["rollout_staleness"], m["rollout_dropped"] = lag, dropped
+	return rep.Episodes, nil
+}
+
+// truncatedIS corrects a lagging batch (rl.off_policy tis): each token's
+// advantage is scaled by w = min(pi_old/mu, C), pi_old the learner's
+// policy before this step's update and mu the sampling policy (its
+// recorded log-probs), and the PPO ratio is taken against pi_old
+// (decoupled PPO: Hilton et al. 2021; truncated importance sampling as in
+// IMPALA, Espeholt et al. 2018, and Yao et al. 2025).
+func (ru *runner) truncatedIS(xs []sample, a *advantage, m map[string]any) error {
+	c := ru.r.RL
+	capW := c.TISCap
+	if capW == 0 {
+		capW = 2
+	}
+	mbSize := (len(xs) + c.MiniBatches - 1) / c.MiniBatches
+	var wSum, n, cut float64
+	for lo := 0; lo < len(xs); lo += mbSize {
+		hi := min(lo+mbSize, len(xs))
+		b, starts := ru.trainBatch(xs[lo:hi])
+		sc, err := ru.policy.Score(b)
+		if err != nil {
+			return err
+		}
+		for i := lo; i < hi; i++ {
+			x := &xs[i]
+			old := make([]float32, len(x.pos))
+			for t, p := range x.pos {
+				lp := sc.LogProbs[starts[i-lo]+p]
+				w := math.Exp(float64(lp) - float64(x.oldLogp[t]))
+				if w > capW {
+					w, cut = capW, cut+1
+				}
+				a.tok[i][t] *= w
+				old[t] = lp
+				wSum, n = wSum+w, n+1
+			}
+			x.oldLogp = old
+		}
+	}
+	if n > 0 {
+		m["tis_weight"], m["tis_truncated"] = wSum/n, cut/n
+	}
+	return nil
 }
 
 // RolloutWorker samples episodes for a learner: the recipe's tokenizer,
@@ -109,12 +219,16 @@ func (w *RolloutWorker) SetWeights(version int, data []byte) error {
 
 // Sample plays the request's episodes with the weights held.
 func (w *RolloutWorker) Sample(req *RolloutRequest) (*RolloutReply, error) {
+	return w.sample(req.Problems, req.GroupSize, req.RNG)
+}
+
+func (w *RolloutWorker) sample(ps []task.Problem, groupSize int, rngState []byte) (*RolloutReply, error) {
 	pcg := &rand.PCG{}
-	if err := pcg.UnmarshalBinary(req.RNG); err != nil {
+	if err := pcg.UnmarshalBinary(rngState); err != nil {
 		return nil, fmt.Errorf("rollout request: generator state: %w", err)
 	}
 	c := w.ru.r.RL
-	eps, err := w.ru.playPolicy(req.Problems, req.GroupSize, c.Temperature, c.MaxNewTokens, c.Slots, rand.New(pcg))
+	eps, err := w.ru.playPolicy(ps, groupSize, c.Temperature, c.MaxNewTokens, c.Slots, rand.New(pcg))
 	if err != nil {
 		return nil, err
 	}
