@@ -168,9 +168,9 @@ func (ru *runner) truncatedIS(xs []sample, a *advantage, m map[string]any) error
 			old := make([]float32, len(x.pos))
 			for t, p := range x.pos {
 				lp := sc.LogProbs[starts[i-lo]+p]
-				w := math.Exp(float64(lp) - float64(x.oldLogp[t]))
-				if w > capW {
-					w, cut = capW, cut+1
+				w, truncated := tisWeight(lp, x.oldLogp[t], capW)
+				if truncated {
+					cut++
 				}
 				a.tok[i][t] *= w
 				old[t] = lp
@@ -183,6 +183,15 @@ func (ru *runner) truncatedIS(xs []sample, a *advantage, m map[string]any) error
 		m["tis_weight"], m["tis_truncated"] = wSum/n, cut/n
 	}
 	return nil
+}
+
+// tisWeight is min(pi_old/mu, C) from the two log-probs, and whether C cut it.
+func tisWeight(lpOld, lpBehaviour float32, c float64) (float64, bool) {
+	w := math.Exp(float64(lpOld) - float64(lpBehaviour))
+	if w > c {
+		return c, true
+	}
+	return w, false
 }
 
 // RolloutWorker samples episodes for a learner: the recipe's tokenizer,
