@@ -27,7 +27,7 @@ func rolloutRecipe(t *testing.T, sets ...string) *run.Recipe {
 	if err := r.Smoke(); err != nil {
 		t.Fatal(err)
 	}
-	sets = append([]string{"pretrain.steps=300", "model.hidden_size=64", "task.params={min_digits: 1, max_digits: 1}"}, sets...)
+	sets = append([]string{"pretrain.steps=150", "model.hidden_size=64", "task.params={min_digits: 1, max_digits: 1}"}, sets...)
 	if err := r.Set(sets); err != nil {
 		t.Fatal(err)
 	}
