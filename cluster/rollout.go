@@ -155,7 +155,10 @@ func NewLearner(ctx context.Context, js jetstream.JetStream, runID string, r *ru
 func (l *Learner) Close() {
 	l.cancel()
 	<-l.listening
-	l.js.DeleteObjectStore(context.Background(), RolloutBucket(l.id))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	l.js.DeleteConsumer(ctx, RolloutStream, RolloutConsumer+"-"+l.id) // the run's workers then stop
+	l.js.DeleteObjectStore(ctx, RolloutBucket(l.id))
 }
 
 func (l *Learner) listen() error {
@@ -422,6 +425,10 @@ func ServeRollouts(ctx context.Context, js jetstream.JetStream, runID string, o 
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
+			if _, cerr := js.Consumer(ctx, RolloutStream, RolloutConsumer+"-"+runID); errors.Is(cerr, jetstream.ErrConsumerNotFound) {
+				fmt.Fprintf(o.Log, "rollout worker %s: run %s finished\n", o.Name, runID)
+				return nil
+			}
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}

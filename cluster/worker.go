@@ -189,7 +189,12 @@ func (w *worker) process(ctx context.Context, msg jetstream.Msg) error {
 	}
 	// A lost acknowledgement redelivers the cell; the next worker finds its
 	// snapshot done and only reports it again (the coordinator keeps the first).
-	retry(ctx, func() (struct{}, error) { return struct{}{}, msg.DoubleAck(ctx) })
+	for attempt := 0; attempt < 5 && ctx.Err() == nil; attempt++ {
+		if msg.DoubleAck(ctx) == nil {
+			break
+		}
+		time.Sleep(time.Second)
+	}
 	return nil
 }
 
