@@ -28,6 +28,15 @@ type Options struct {
 	// metrics.jsonl differs only in the timing fields of the pretraining
 	// lines, which are the cached run's). Empty: no cache.
 	PretrainCache string
+	// Checkpointed, when set, is called after each checkpoint of the run
+	// is written and older ones pruned, with the global step: the run
+	// directory then holds a consistent state to resume from (a worker
+	// of a distributed sweep uploads it). It runs on the run's goroutine,
+	// so the run waits for it; it cannot change the run's results.
+	Checkpointed func(gstep int)
+	// Rollouts, when set, samples the RL steps' episodes elsewhere (rollout
+	// workers, run/rollouts.go); evaluations stay local.
+	Rollouts Rollouts
 }
 
 // pretrainKeyFields are the settings that decide the model a run has

@@ -140,6 +140,21 @@ type RLConfig struct {
 	// Slots bounds the episodes generated at once (continuous batching:
 	// waiting episodes take the slots that finished ones free).
 	Slots int `yaml:"slots"`
+
+	// Asynchronous rollout workers (run.Options.Rollouts, run/rollouts.go;
+	// ignored when the learner samples itself). Staleness is how many
+	// policy updates the weights that sampled a batch may lag the
+	// learner's: the workers sample up to that many steps ahead. 0 (the
+	// default, omitted from config.yaml): synchronous, bit for bit the
+	// single-process run. OffPolicy corrects a lagging batch: "tis"
+	// (default) weights each token's policy-gradient term by the truncated
+	// importance ratio min(pi_old/mu, TISCap) and clips the PPO ratio
+	// against pi_old, the learner's weights before the update; "drop"
+	// discards a lagging batch and samples it again with the current
+	// weights.
+	Staleness int     `yaml:"staleness,omitempty"`
+	OffPolicy string  `yaml:"off_policy,omitempty"`
+	TISCap    float64 `yaml:"tis_cap,omitempty"` // 0: 2
 }
 
 // EvalConfig configures held-out evaluation: Samples completions for each
@@ -464,6 +479,9 @@ func (r *Recipe) Validate() error {
 	c := r.RL
 	if c.Steps < 0 || (c.Steps > 0 && (c.PromptsPerStep <= 0 || c.GroupSize <= 0 || c.MaxNewTokens <= 0 || c.LR <= 0 || c.Epochs <= 0 || c.MiniBatches <= 0)) {
 		return fmt.Errorf("recipe rl: prompts_per_step, group_size, max_new_tokens, lr, epochs and mini_batches must be positive")
+	}
+	if c.Staleness < 0 || c.TISCap < 0 || (c.OffPolicy != "" && c.OffPolicy != "tis" && c.OffPolicy != "drop") {
+		return fmt.Errorf("recipe rl: staleness %d, off_policy %q, tis_cap %g: want staleness >= 0, off_policy tis or drop, tis_cap >= 0", c.Staleness, c.OffPolicy, c.TISCap)
 	}
 	switch c.AdvEstimator {
 	case "grpo", "drgrpo", "rloo", "reinforcepp", "reinforcepp_baseline", "gae":

@@ -132,6 +132,7 @@ func (ru *runner) rlStep(s int) error {
 		return err
 	}
 	rng := rand.New(ru.rng)
+	m0 := map[string]any{} // figures of the rollout workers (rl.staleness > 0)
 	var kept []sample
 	var all []sample
 	genRounds, judgeFailures := 0, 0
@@ -139,8 +140,15 @@ func (ru *runner) rlStep(s int) error {
 	for round := 0; round < rounds; round++ {
 		genRounds++
 		t0 := time.Now()
-		batch, err := ru.rollout(problems[round*c.PromptsPerStep:(round+1)*c.PromptsPerStep], round*c.PromptsPerStep, c.GroupSize, c.Temperature, c.MaxNewTokens, c.Slots, rng)
-		if err != nil {
+		ps := problems[round*c.PromptsPerStep : (round+1)*c.PromptsPerStep]
+		var batch []sample
+		if ru.opts.Rollouts != nil { // rollout workers sample (run/rollouts.go)
+			eps, err := ru.remoteRollout(s, round, ps, c.GroupSize, m0)
+			if err != nil {
+				return err
+			}
+			batch = samplesOf(eps, round*c.PromptsPerStep, c.GroupSize)
+		} else if batch, err = ru.rollout(ps, round*c.PromptsPerStep, c.GroupSize, c.Temperature, c.MaxNewTokens, c.Slots, rng); err != nil {
 			return err
 		}
 		tSample += time.Since(t0).Seconds()
@@ -176,6 +184,7 @@ func (ru *runner) rlStep(s int) error {
 	}
 	m := map[string]any{"stage": "rl", "gstep": ru.sftEnd() + s + 1, "step": s + 1, "gen_rounds": genRounds,
 		"kept_samples": len(kept)}
+	maps.Copy(m, m0)
 	var acc, rew, length, turns float64
 	info := map[string]float64{}
 	for _, x := range all {
@@ -214,6 +223,11 @@ func (ru *runner) rlStep(s int) error {
 		}
 		for _, h := range hooks[advantageHook](ru) {
 			if err := h.afterAdvantages(ru, kept, adv, m); err != nil {
+				return err
+			}
+		}
+		if lag, _ := m0["rollout_staleness"].(int); lag > 0 && c.OffPolicy != "drop" {
+			if err := ru.truncatedIS(kept, adv, m); err != nil {
 				return err
 			}
 		}
@@ -269,6 +283,15 @@ func seq(n int) []int {
 // at base) with the current policy in the recipe's environment, at most
 // slots at once.
 func (ru *runner) rollout(ps []task.Problem, base, groupSize int, temp float32, maxNew, slots int, rng *rand.Rand) ([]sample, error) {
+	eps, err := ru.playPolicy(ps, groupSize, temp, maxNew, slots, rng)
+	if err != nil {
+		return nil, err
+	}
+	return samplesOf(eps, base, groupSize), nil
+}
+
+// playPolicy plays groupSize episodes of each problem, in problem order.
+func (ru *runner) playPolicy(ps []task.Problem, groupSize int, temp float32, maxNew, slots int, rng *rand.Rand) ([]*episode.Episode, error) {
 	var list []task.Problem
 	for _, p := range ps {
 		for g := 0; g < groupSize; g++ {
@@ -305,17 +328,18 @@ func (ru *runner) rollout(ps []task.Problem, base, groupSize int, temp float32, 
 		defer pe.Release()
 		ro.Players[name] = &episode.Player{Engine: pe, Source: source, Trainable: rc.Model == "policy", MaxNew: rc.MaxNewTokens}
 	}
-	eps, err := ro.Run(list, ru.newEnv)
-	if err != nil {
-		return nil, err
-	}
+	return ro.Run(list, ru.newEnv)
+}
+
+// samplesOf lays out episodes for training (problem indices start at base).
+func samplesOf(eps []*episode.Episode, base, groupSize int) []sample {
 	out := make([]sample, len(eps))
 	for i, e := range eps {
 		pos, lp := e.Trainable()
 		out[i] = sample{ep: e, prob: base + i/groupSize, ids: e.IDs(), pos: pos, gen: e.Generated(), oldLogp: lp,
 			stopped: e.LastStopped(), reward: e.Reward, correct: e.Correct}
 	}
-	return out, nil
+	return out
 }
 
 // grade sets the final rewards: the environment's, or the model judge's

@@ -277,7 +277,13 @@ func (ru *runner) checkpoint(stage string) error {
 		return err
 	}
 	ru.lastCk = time.Now()
-	return ru.prune()
+	if err := ru.prune(); err != nil {
+		return err
+	}
+	if ru.opts.Checkpointed != nil {
+		ru.opts.Checkpointed(ru.prog.GStep)
+	}
+	return nil
 }
 
 // restore loads a checkpoint (dir: RUN/checkpoints/step-N): weights,

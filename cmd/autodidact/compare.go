@@ -1,16 +1,22 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/autodidact-rl/autodidact/cluster"
 	"github.com/autodidact-rl/autodidact/compare"
 	"github.com/autodidact-rl/autodidact/run"
 )
@@ -25,6 +31,13 @@ type compareOptions struct {
 	parallel int
 	threads  int
 	share    bool
+	// distributed sweeps (cluster.Sweep)
+	nats         natsFlags
+	workers      int
+	natsListen   string
+	natsStore    string
+	natsConfig   string
+	keepNATSData bool
 }
 
 // newCompareCmd is `autodidact compare --out DIR --seeds 1,2 RECIPE...
@@ -54,6 +67,12 @@ against the baseline. Rerun with the same arguments to resume.`,
 	f.IntVar(&o.parallel, "parallel", 1, "cells run at once, each in its own process")
 	f.IntVar(&o.threads, "threads", 0, "threads per cell (default: the cores split evenly between parallel cells)")
 	f.BoolVar(&o.share, "share-pretraining", true, "cells with identical pretraining share one pretrained model (results unchanged, bit for bit)")
+	o.nats.register(f, "run the cells on workers over this NATS server (`autodidact worker --nats URL` on any machine)")
+	f.IntVar(&o.workers, "workers", 0, "start N local worker processes (and, without --nats, an embedded NATS server)")
+	f.StringVar(&o.natsListen, "nats-listen", "127.0.0.1:0", "address of the embedded NATS server (with --workers and no --nats; port 0: a free one)")
+	f.StringVar(&o.natsStore, "nats-store", "", "JetStream storage directory of the embedded server (default: a temporary directory)")
+	f.StringVar(&o.natsConfig, "nats-server-config", "", "nats-server configuration file for the embedded server (accounts, TLS, authorization)")
+	f.BoolVar(&o.keepNATSData, "keep-nats-data", false, "keep the sweep's object store and reports on the server when it finishes")
 	c.MarkFlagDirname("out")
 	c.RegisterFlagCompletionFunc("baseline", completeRecipes(-1))
 	return c
@@ -76,6 +95,9 @@ func runCompare(o compareOptions, recipes []string, stdout io.Writer) error {
 	}
 	o.parallel = min(o.parallel, len(recipes)*len(seeds)) // more workers than cells do nothing
 	g := compare.Grid{Recipes: recipes, Seeds: seeds, Sets: o.sets, Smoke: o.smoke, Baseline: o.baseline}
+	if o.nats.url != "" || o.workers != 0 {
+		return runDistributed(o, g, stdout)
+	}
 	opt := compare.Options{Parallel: o.parallel, Threads: o.threads, Log: stdout, SharePretraining: o.share}
 	if o.parallel > 1 {
 		if opt.Threads == 0 {
@@ -91,6 +113,11 @@ func runCompare(o compareOptions, recipes []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	return reportCompare(res, o.out, stdout)
+}
+
+// reportCompare prints a grid's table and fails when a cell failed.
+func reportCompare(res *compare.Result, out string, stdout io.Writer) error {
 	res.Markdown(stdout)
 	failed := 0
 	for _, c := range res.Cells {
@@ -99,7 +126,7 @@ func runCompare(o compareOptions, recipes []string, stdout io.Writer) error {
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("compare: %d of %d cells failed (see %s/%s)", failed, len(res.Cells), o.out, compare.JSONFile)
+		return fmt.Errorf("compare: %d of %d cells failed (see %s/%s)", failed, len(res.Cells), out, compare.JSONFile)
 	}
 	return nil
 }
@@ -155,4 +182,74 @@ func subprocess(exe string, g compare.Grid) compare.Runner {
 		}
 		return nil
 	}
+}
+
+// runDistributed carries out `compare --nats URL` and `compare --workers
+// N`: the cells run on workers over NATS JetStream (cluster.Sweep); with
+// --workers and no URL, an embedded server on --nats-listen serves them.
+func runDistributed(o compareOptions, g compare.Grid, stdout io.Writer) error {
+	if o.workers < 0 {
+		return fmt.Errorf("compare: --workers %d: want 0 or more", o.workers)
+	}
+	if o.parallel > 1 {
+		return usagef("compare: --parallel runs cells on this machine; with --nats or --workers the workers decide")
+	}
+	if o.nats.ackWait <= 0 {
+		return fmt.Errorf("compare: --ack-wait %s: want a positive duration", o.nats.ackWait)
+	}
+	log := &lockedWriter{w: stdout}
+	url := o.nats.url
+	if url == "" {
+		host, port, err := net.SplitHostPort(o.natsListen)
+		if err != nil {
+			return fmt.Errorf("compare: --nats-listen %q: %w", o.natsListen, err)
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil || p < 0 || p > 65535 {
+			return fmt.Errorf("compare: --nats-listen %q: bad port", o.natsListen)
+		}
+		srv, err := cluster.StartServer(cluster.ServerOptions{Host: host, Port: p, StoreDir: o.natsStore, ConfigFile: o.natsConfig})
+		if err != nil {
+			return fmt.Errorf("compare: %w", err)
+		}
+		defer srv.Shutdown()
+		url = srv.URL()
+		fmt.Fprintf(log, "compare: embedded NATS server at %s\n", url)
+	}
+	nc, js, err := cluster.Connect(url, o.nats.conn("autodidact compare"))
+	if err != nil {
+		return fmt.Errorf("compare: %w", err)
+	}
+	defer nc.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// The queue and consumer exist before workers start, with this AckWait.
+	if _, err := cluster.Setup(ctx, js, o.nats.ackWait); err != nil {
+		return fmt.Errorf("compare: %w", err)
+	}
+	if o.workers > 0 {
+		stopWorkers, err := localWorkers(o.workers, url, o.nats, log)
+		if err != nil {
+			return err
+		}
+		defer stopWorkers()
+	}
+	res, err := cluster.Sweep(ctx, js, g, o.out, cluster.SweepOptions{Threads: o.threads, AckWait: o.nats.ackWait, Log: log, Keep: o.keepNATSData})
+	if err != nil {
+		return err
+	}
+	return reportCompare(res, o.out, log)
+}
+
+// lockedWriter serialises writes from several goroutines (worker
+// processes' output and the coordinator's log).
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

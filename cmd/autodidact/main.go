@@ -130,6 +130,7 @@ Start with 'autodidact recipes' to see the built-in recipes, then
 		newRunCmd(),
 		newRecipesCmd(),
 		newCompareCmd(),
+		newWorkerCmd(),
 		newReportCmd(),
 		newShowCmd(),
 		newDashCmd(),

@@ -398,6 +398,9 @@ var knobComments = map[string]string{
 	"rl.value_clip":       "clip range of the value loss",
 	"rl.vf_coef":          "weight of the value loss",
 	"rl.slots":            "episodes generated at once (continuous batching)",
+	"rl.staleness":        "rollout workers only: policy updates a sampled batch may lag the learner (0: synchronous, bit for bit the single-process run)",
+	"rl.off_policy":       "rollout workers only: correction of a lagging batch, tis (truncated importance ratio) or drop (sample it again)",
+	"rl.tis_cap":          "rollout workers only: truncation C of min(pi_old/mu, C) (0: 2)",
 
 	"eval":                "held-out evaluation before and after RL",
 	"eval.problems":       "test problems",

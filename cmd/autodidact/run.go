@@ -26,6 +26,10 @@ type runOptions struct {
 	smoke   bool
 	dryRun  bool
 	cache   string // --pretrain-cache
+	// rollout workers (cluster.Learner)
+	nats           natsFlags
+	rolloutWorkers int
+	rolloutShards  int
 }
 
 // newRunCmd is `autodidact run [RECIPE] [--set k=v]... [--out DIR]
@@ -70,6 +74,9 @@ summary.json; --resume continues a killed run exactly.`,
 	f.Int64Var(&o.seed, "seed", 0, "shorthand for --set seed=N (a non-negative integer)")
 	f.BoolVar(&o.smoke, "smoke", false, "run a tiny configuration of the recipe (seconds) to check its whole path")
 	f.BoolVar(&o.dryRun, "dry-run", false, "validate the recipe with the overrides and print what they change; create nothing")
+	o.nats.register(f, "sample the RL episodes on rollout workers over this NATS server (`autodidact worker --rollout RUN`)")
+	f.IntVar(&o.rolloutWorkers, "rollout-workers", 0, "start N local rollout worker processes (and, without --nats, an embedded NATS server on loopback)")
+	f.IntVar(&o.rolloutShards, "rollout-shards", 1, "split each RL step's sampling between this many workers (1: bit for bit the single-process run)")
 	f.StringVar(&o.cache, "pretrain-cache", "", "share pretrained models through this directory: a run whose pretraining matches a cached one loads it instead (results unchanged, bit for bit)")
 	c.MarkFlagDirname("out")
 	c.MarkFlagDirname("resume")
@@ -92,8 +99,7 @@ func runRun(o runOptions, recipe string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		_, err = run.RunWith(r, o.resume, true, stdout, run.Options{PretrainCache: o.cache})
-		return err
+		return runWithRollouts(o, r, o.resume, true, stdout)
 	}
 	if recipe == "" {
 		recipe = "grpo"
@@ -117,8 +123,7 @@ func runRun(o runOptions, recipe string, stdout io.Writer) error {
 			return err
 		}
 	}
-	_, err = run.RunWith(r, dir, false, stdout, run.Options{PretrainCache: o.cache})
-	return err
+	return runWithRollouts(o, r, dir, false, stdout)
 }
 
 // defaultRunDir is the name a dry run shows for the run directory of
