@@ -44,7 +44,7 @@ offline dataset of transitions from a random or trained policy.`,
 		Short: "list the environments",
 		Args:  noArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return listEnvs(cmd.OutOrStdout()) },
-	}, newControlTrainCmd(), newControlEvalCmd(), newControlDatasetCmd())
+	}, newControlTrainCmd(), newControlEvalCmd(), newControlDatasetCmd(), newControlBenchCmd())
 	return c
 }
 
@@ -63,6 +63,8 @@ func completeEnvs(*cobra.Command, []string, string) ([]string, cobra.ShellCompDi
 type controlTrainOptions struct {
 	algo, env, out string
 	dataset        string
+	expert         string            // recoil's expert dataset
+	set            map[string]string // config overrides
 	seed           uint64
 	steps          int
 	episodes       int
@@ -92,6 +94,8 @@ func newControlTrainCmd() *cobra.Command {
 	f := c.Flags()
 	f.StringVar(&o.algo, "algo", "ppo", "algorithm: "+strings.Join(controlAlgos, ", ")+" (td3bc, iql and cql learn offline from --dataset)")
 	f.StringVar(&o.dataset, "dataset", "", "offline dataset (autodidact control dataset) for td3bc, iql, cql")
+	f.StringVar(&o.expert, "expert-dataset", "", "recoil: the expert demonstrations (the --dataset is the suboptimal data)")
+	f.StringToStringVar(&o.set, "set", nil, "config overrides by JSON name (see the run's config.json), e.g. --set beta=5,hidden=[32,32]")
 	f.BoolVar(&o.smoke, "smoke", false, "a tiny configuration that runs in seconds (offline algorithms collect their own small random dataset)")
 	f.StringVar(&o.env, "env", "CartPole-v1", "environment (see control envs)")
 	f.Uint64Var(&o.seed, "seed", 1, "seed")
@@ -111,8 +115,14 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 	if !slices.Contains(controlAlgos, o.algo) {
 		return fmt.Errorf("control train: algo %q: want one of %s", o.algo, strings.Join(controlAlgos, ", "))
 	}
-	if o.dataset != "" && !control.IsOffline(o.algo) {
-		return fmt.Errorf("control train: --dataset is for the offline algorithms (td3bc, iql, cql), not %s", o.algo)
+	if o.dataset != "" && !control.UsesDataset(o.algo) {
+		return fmt.Errorf("control train: --dataset is for the offline algorithms (td3bc, iql, cql, ...), not %s", o.algo)
+	}
+	if o.expert != "" && o.algo != "recoil" {
+		return fmt.Errorf("control train: --expert-dataset is for recoil, not %s", o.algo)
+	}
+	if len(o.set) > 0 && (o.algo == "ppo" || o.algo == "sac") {
+		return fmt.Errorf("control train: --set is not wired for %s", o.algo)
 	}
 	e, err := env.Make(o.env)
 	if err != nil {
@@ -158,7 +168,7 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 		s, err = control.RunSAC(cfg, dir, o.episodes, stdout)
 	default:
 		s, err = control.RunBaseline(control.BaselineOptions{Algo: o.algo, Env: o.env, Dataset: o.dataset, Seed: o.seed,
-			Steps: o.steps, Smoke: o.smoke}, dir, o.episodes, stdout)
+			Steps: o.steps, Smoke: o.smoke, Expert: o.expert, Set: o.set}, dir, o.episodes, stdout)
 	}
 	if err != nil {
 		return err
