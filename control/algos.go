@@ -56,6 +56,29 @@ func init() {
 		}
 		return RunPRDC(cfg, dir, ev, log)
 	}})
+	registerAlgo("fdvl", suiteAlgo{offline: true, usesData: true, run: func(o BaselineOptions, steps func(int) int, dir string, ev int, log io.Writer) (*Summary, error) {
+		cfg := DefaultFDVL(o.Dataset)
+		if o.Smoke {
+			cfg = SmokeFDVL(o.Env)
+		}
+		cfg.Env, cfg.Dataset, cfg.Seed, cfg.Steps = o.Env, o.Dataset, o.Seed, steps(cfg.Steps)
+		if err := applySet(&cfg, o.Set); err != nil {
+			return nil, fmt.Errorf("fdvl: %w", err)
+		}
+		return RunFDVL(cfg, dir, ev, log)
+	}})
+	registerAlgo("recoil", suiteAlgo{offline: true, usesData: true, run: func(o BaselineOptions, steps func(int) int, dir string, ev int, log io.Writer) (*Summary, error) {
+		cfg := DefaultReCOIL(o.Dataset, o.Expert)
+		if o.Smoke {
+			cfg = SmokeReCOIL(o.Env)
+			cfg.Expert = o.Expert
+		}
+		cfg.Env, cfg.Dataset, cfg.Seed, cfg.Steps = o.Env, o.Dataset, o.Seed, steps(cfg.Steps)
+		if err := applySet(&cfg, o.Set); err != nil {
+			return nil, fmt.Errorf("recoil: %w", err)
+		}
+		return RunReCOIL(cfg, dir, ev, log)
+	}})
 }
 
 // applySet overrides fields of the config cfg points to by their JSON
