@@ -40,7 +40,7 @@ func init() {
 			cfg = SmokeBC(o.Env)
 		}
 		cfg.Env, cfg.Dataset, cfg.Seed, cfg.Steps = o.Env, o.Dataset, o.Seed, steps(cfg.Steps)
-		if err := applySet(&cfg, o.Set); err != nil {
+		if err := ApplySet(&cfg, o.Set); err != nil {
 			return nil, fmt.Errorf("bc: %w", err)
 		}
 		return RunBC(cfg, dir, ev, log)
@@ -51,7 +51,7 @@ func init() {
 			cfg = SmokePRDC(o.Env)
 		}
 		cfg.Env, cfg.Dataset, cfg.Seed, cfg.Steps = o.Env, o.Dataset, o.Seed, steps(cfg.Steps)
-		if err := applySet(&cfg, o.Set); err != nil {
+		if err := ApplySet(&cfg, o.Set); err != nil {
 			return nil, fmt.Errorf("prdc: %w", err)
 		}
 		return RunPRDC(cfg, dir, ev, log)
@@ -62,7 +62,7 @@ func init() {
 			cfg = SmokeFDVL(o.Env)
 		}
 		cfg.Env, cfg.Dataset, cfg.Seed, cfg.Steps = o.Env, o.Dataset, o.Seed, steps(cfg.Steps)
-		if err := applySet(&cfg, o.Set); err != nil {
+		if err := ApplySet(&cfg, o.Set); err != nil {
 			return nil, fmt.Errorf("fdvl: %w", err)
 		}
 		return RunFDVL(cfg, dir, ev, log)
@@ -74,18 +74,38 @@ func init() {
 			cfg.Expert = o.Expert
 		}
 		cfg.Env, cfg.Dataset, cfg.Seed, cfg.Steps = o.Env, o.Dataset, o.Seed, steps(cfg.Steps)
-		if err := applySet(&cfg, o.Set); err != nil {
+		if err := ApplySet(&cfg, o.Set); err != nil {
 			return nil, fmt.Errorf("recoil: %w", err)
 		}
 		return RunReCOIL(cfg, dir, ev, log)
 	}})
+	registerAlgo("arsq", suiteAlgo{usesData: true, run: func(o BaselineOptions, steps func(int) int, dir string, ev int, log io.Writer) (*Summary, error) {
+		cfg := DefaultARSQ(o.Env, o.Dataset)
+		if o.Smoke {
+			cfg = SmokeARSQ(o.Env)
+			cfg.Dataset = o.Dataset
+		}
+		cfg.Seed, cfg.Steps = o.Seed, steps(cfg.Steps)
+		cfg.LearningStart = min(cfg.LearningStart, cfg.Steps/2)
+		if err := ApplySet(&cfg, o.Set); err != nil {
+			return nil, fmt.Errorf("arsq: %w", err)
+		}
+		if cfg.Dataset != "" {
+			envName, err := offlineEnv(cfg.Dataset, cfg.Env)
+			if err != nil {
+				return nil, fmt.Errorf("arsq: %w", err)
+			}
+			cfg.Env = envName
+		}
+		return RunARSQ(cfg, dir, ev, log)
+	}})
 }
 
-// applySet overrides fields of the config cfg points to by their JSON
+// ApplySet overrides fields of the config cfg points to by their JSON
 // names ("reward_scale=0.1", "hidden=[32,32]"): each value is parsed as
 // JSON, or taken as a string when it is not JSON. An unknown name is an
 // error.
-func applySet(cfg any, set map[string]string) error {
+func ApplySet(cfg any, set map[string]string) error {
 	if len(set) == 0 {
 		return nil
 	}

@@ -27,7 +27,7 @@ type BaselineOptions struct {
 	Steps   int
 	Smoke   bool
 	Expert  string            // ReCOIL's expert dataset (recoil only)
-	Set     map[string]string // config overrides by JSON name (applySet)
+	Set     map[string]string // config overrides by JSON name (ApplySet)
 }
 
 // IsOffline reports whether algo learns from a dataset.
@@ -64,7 +64,7 @@ func RunBaseline(o BaselineOptions, dir string, evalEpisodes int, log io.Writer)
 		}
 		cfg.Seed, cfg.Steps = o.Seed, steps(cfg.Steps)
 		cfg.LearningStart = min(cfg.LearningStart, cfg.Steps/2)
-		if err := applySet(&cfg, o.Set); err != nil {
+		if err := ApplySet(&cfg, o.Set); err != nil {
 			return nil, fmt.Errorf("td3: %w", err)
 		}
 		return RunTD3(cfg, dir, evalEpisodes, log)
@@ -74,7 +74,7 @@ func RunBaseline(o BaselineOptions, dir string, evalEpisodes int, log io.Writer)
 			cfg = SmokeTD3BC(o.Env)
 		}
 		cfg.Env, cfg.Dataset, cfg.Seed, cfg.Steps = o.Env, o.Dataset, o.Seed, steps(cfg.Steps)
-		if err := applySet(&cfg, o.Set); err != nil {
+		if err := ApplySet(&cfg, o.Set); err != nil {
 			return nil, fmt.Errorf("td3bc: %w", err)
 		}
 		return RunTD3BC(cfg, dir, evalEpisodes, log)
@@ -84,7 +84,7 @@ func RunBaseline(o BaselineOptions, dir string, evalEpisodes int, log io.Writer)
 			cfg = SmokeIQL(o.Env)
 		}
 		cfg.Env, cfg.Dataset, cfg.Seed, cfg.Steps = o.Env, o.Dataset, o.Seed, steps(cfg.Steps)
-		if err := applySet(&cfg, o.Set); err != nil {
+		if err := ApplySet(&cfg, o.Set); err != nil {
 			return nil, fmt.Errorf("iql: %w", err)
 		}
 		return RunIQL(cfg, dir, evalEpisodes, log)
@@ -94,7 +94,7 @@ func RunBaseline(o BaselineOptions, dir string, evalEpisodes int, log io.Writer)
 			cfg = SmokeCQL(o.Env)
 		}
 		cfg.Env, cfg.Dataset, cfg.Seed, cfg.Steps = o.Env, o.Dataset, o.Seed, steps(cfg.Steps)
-		if err := applySet(&cfg, o.Set); err != nil {
+		if err := ApplySet(&cfg, o.Set); err != nil {
 			return nil, fmt.Errorf("cql: %w", err)
 		}
 		return RunCQL(cfg, dir, evalEpisodes, log)

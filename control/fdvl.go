@@ -16,7 +16,9 @@ import (
 // conjugate of the value loss: "chi-square" (default, the README's
 // MuJoCo command), "total-variation" or "reverse-kl" (XQL's Gumbel
 // loss). Temp is lambda (the code's --temp; 1 in the MuJoCo command; for
-// reverse-kl a temperature), MaxClip clips x/lambda in the Gumbel loss
+// reverse-kl a temperature; default 0.9, CHOICE: at 1 chi-square has no
+// term pushing V down and V drifted up on Pendulum, see
+// docs/results/control-2.md), MaxClip clips x/lambda in the Gumbel loss
 // (5 in every README command), RandomTimes appends that many copies of
 // the batch's states with uniform actions to V's batch
 // (sample_random_times 1), AWRTemp is the policy-extraction beta (3,
@@ -53,7 +55,7 @@ type FDVLConfig struct {
 // DefaultFDVL returns the defaults for a dataset file.
 func DefaultFDVL(datasetPath string) FDVLConfig {
 	return FDVLConfig{Dataset: datasetPath, Seed: 1, Steps: 50000, Batch: 256, Gamma: 0.99, Tau: 0.005, F: "chi-square",
-		Temp: 1, MaxClip: 5, RandomTimes: 1, AWRTemp: 3, MaxWeight: 100, HuberDelta: 20, LR: 3e-4, Normalize: true,
+		Temp: 0.9, MaxClip: 5, RandomTimes: 1, AWRTemp: 3, MaxWeight: 100, HuberDelta: 20, LR: 3e-4, Normalize: true,
 		RewardScale: 1, Hidden: []int{64, 64}, LogEvery: 1000}
 }
 

@@ -56,7 +56,7 @@ the first. DIR/bench.json holds every return.`,
 		},
 	}
 	f := c.Flags()
-	f.StringSliceVar(&o.algos, "algo", nil, "algorithms, comma-separated: "+strings.Join(control.BaselineAlgos, ", "))
+	f.StringSliceVar(&o.algos, "algo", nil, "algorithms, comma-separated: "+strings.Join(control.BaselineAlgos, ", ")+", sac (online, no data: one run per env and seed, the same in every row)")
 	f.StringSliceVar(&o.envs, "envs", control.SuiteEnvs, "environments of the suite")
 	f.StringSliceVar(&o.kinds, "kinds", []string{"random", "expert", "noisy", "mixed"}, "dataset kinds: "+strings.Join(control.SuiteKinds, ", "))
 	f.StringVar(&o.seeds, "seeds", "1,2,3", "training seeds")
@@ -86,7 +86,7 @@ func controlBench(o controlBenchOptions, stdout io.Writer) error {
 		return fmt.Errorf("%s: --out and --algo are required", cmd)
 	}
 	for _, a := range o.algos {
-		if !slices.Contains(control.BaselineAlgos, a) {
+		if a != "sac" && !slices.Contains(control.BaselineAlgos, a) {
 			return fmt.Errorf("%s: algo %q: want one of %s", cmd, a, strings.Join(control.BaselineAlgos, ", "))
 		}
 		if a == "td3" {
@@ -145,7 +145,11 @@ func controlBench(o controlBenchOptions, stdout io.Writer) error {
 				}
 				cell := &benchCell{Algo: algo, Env: envName, Kind: kind}
 				for _, seed := range seeds {
-					dir := filepath.Join(o.out, algo, envName+"-"+kind, fmt.Sprintf("seed-%d", seed))
+					cellName := envName + "-" + kind
+					if algo == "sac" {
+						cellName = envName + "-online"
+					}
+					dir := filepath.Join(o.out, algo, cellName, fmt.Sprintf("seed-%d", seed))
 					s, err := benchRun(opts, seed, dir, o.episodes)
 					if err != nil {
 						return fmt.Errorf("%s: %s on %s-%s seed %d: %w", cmd, algo, envName, kind, seed, err)
@@ -180,6 +184,17 @@ func benchRun(o control.BaselineOptions, seed uint64, dir string, episodes int) 
 	}
 	if err := os.RemoveAll(dir); err != nil { // an unfinished cell starts again
 		return nil, err
+	}
+	if o.Algo == "sac" {
+		cfg := control.DefaultSAC(o.Env)
+		cfg.Seed = seed
+		if o.Steps > 0 {
+			cfg.Steps = o.Steps
+		}
+		if err := control.ApplySet(&cfg, o.Set); err != nil {
+			return nil, fmt.Errorf("sac: %w", err)
+		}
+		return control.RunSAC(cfg, dir, episodes, nil)
 	}
 	return control.RunBaseline(o, dir, episodes, nil)
 }
