@@ -64,7 +64,7 @@ type controlTrainOptions struct {
 	algo, env, out string
 	dataset        string
 	expert         string            // recoil's expert dataset
-	set            map[string]string // config overrides
+	set            []string // config overrides NAME=VALUE
 	seed           uint64
 	steps          int
 	episodes       int
@@ -95,7 +95,7 @@ func newControlTrainCmd() *cobra.Command {
 	f.StringVar(&o.algo, "algo", "ppo", "algorithm: "+strings.Join(controlAlgos, ", ")+" (td3bc, iql and cql learn offline from --dataset)")
 	f.StringVar(&o.dataset, "dataset", "", "offline dataset (autodidact control dataset) for td3bc, iql, cql")
 	f.StringVar(&o.expert, "expert-dataset", "", "recoil: the expert demonstrations (the --dataset is the suboptimal data)")
-	f.StringToStringVar(&o.set, "set", nil, "config overrides by JSON name (see the run's config.json), e.g. --set beta=5,hidden=[32,32]")
+	f.StringArrayVar(&o.set, "set", nil, "a config override by JSON name (see the run's config.json), repeatable: --set beta=5 --set hidden=[32,32]")
 	f.BoolVar(&o.smoke, "smoke", false, "a tiny configuration that runs in seconds (offline algorithms collect their own small random dataset)")
 	f.StringVar(&o.env, "env", "CartPole-v1", "environment (see control envs)")
 	f.Uint64Var(&o.seed, "seed", 1, "seed")
@@ -123,6 +123,10 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 	}
 	if len(o.set) > 0 && (o.algo == "ppo" || o.algo == "sac") {
 		return fmt.Errorf("control train: --set is not wired for %s", o.algo)
+	}
+	set, err := parseSets(cmd, o.set)
+	if err != nil {
+		return err
 	}
 	e, err := env.Make(o.env)
 	if err != nil {
@@ -168,7 +172,7 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 		s, err = control.RunSAC(cfg, dir, o.episodes, stdout)
 	default:
 		s, err = control.RunBaseline(control.BaselineOptions{Algo: o.algo, Env: o.env, Dataset: o.dataset, Seed: o.seed,
-			Steps: o.steps, Smoke: o.smoke, Expert: o.expert, Set: o.set}, dir, o.episodes, stdout)
+			Steps: o.steps, Smoke: o.smoke, Expert: o.expert, Set: set}, dir, o.episodes, stdout)
 	}
 	if err != nil {
 		return err

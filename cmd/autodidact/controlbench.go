@@ -27,7 +27,7 @@ type controlBenchOptions struct {
 	episodes           int
 	expertKind         string
 	out                string
-	set                map[string]string
+	set                []string
 }
 
 // newControlBenchCmd is `control bench --algo A[,B...] --out DIR`.
@@ -64,7 +64,7 @@ the first. DIR/bench.json holds every return.`,
 	f.IntVar(&o.transitions, "transitions", control.SuiteTransitions, "transitions per dataset")
 	f.IntVar(&o.episodes, "eval-episodes", 10, "greedy evaluation episodes per run")
 	f.StringVar(&o.expertKind, "expert-kind", "expert1", "recoil: the kind of the expert dataset")
-	f.StringToStringVar(&o.set, "set", nil, "config overrides by JSON name: NAME=V for every algorithm, ALGO.NAME=V for one (iql.reward_scale=0.1)")
+	f.StringArrayVar(&o.set, "set", nil, "a config override by JSON name, repeatable: NAME=V for every algorithm, ALGO.NAME=V for one (iql.reward_scale=0.1)")
 	f.StringVar(&o.out, "out", "", "bench directory (required)")
 	return c
 }
@@ -103,6 +103,10 @@ func controlBench(o controlBenchOptions, stdout io.Writer) error {
 			return fmt.Errorf("%s: kind %q: want one of %v", cmd, k, control.SuiteKinds)
 		}
 	}
+	set, err := parseSets(cmd, o.set)
+	if err != nil {
+		return err
+	}
 	seeds, err := parseSeeds(o.seeds)
 	if err != nil {
 		return err
@@ -137,7 +141,7 @@ func controlBench(o controlBenchOptions, stdout io.Writer) error {
 				if err != nil {
 					return fmt.Errorf("%s: %w", cmd, err)
 				}
-				opts := control.BaselineOptions{Algo: algo, Env: envName, Dataset: data, Steps: o.steps, Set: benchSet(o.set, algo)}
+				opts := control.BaselineOptions{Algo: algo, Env: envName, Dataset: data, Steps: o.steps, Set: benchSet(set, algo)}
 				if algo == "recoil" {
 					if opts.Expert, err = dataFile(envName, o.expertKind); err != nil {
 						return fmt.Errorf("%s: %w", cmd, err)
@@ -163,7 +167,7 @@ func controlBench(o controlBenchOptions, stdout io.Writer) error {
 		}
 	}
 	j, _ := json.MarshalIndent(map[string]any{"cells": cells, "references": control.SuiteReferences, "steps": o.steps,
-		"transitions": o.transitions, "eval_episodes": o.episodes, "set": o.set}, "", "  ")
+		"transitions": o.transitions, "eval_episodes": o.episodes, "set": set}, "", "  ")
 	if err := checkpoint.WriteFileAtomic(filepath.Join(o.out, "bench.json"), append(j, '\n')); err != nil {
 		return err
 	}
@@ -273,4 +277,17 @@ func benchSet(set map[string]string, algo string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// parseSets reads repeated --set NAME=VALUE flags.
+func parseSets(cmd string, flags []string) (map[string]string, error) {
+	set := map[string]string{}
+	for _, f := range flags {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%s: --set %q: want NAME=VALUE", cmd, f)
+		}
+		set[k] = v
+	}
+	return set, nil
 }
