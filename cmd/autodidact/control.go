@@ -63,7 +63,7 @@ func completeEnvs(*cobra.Command, []string, string) ([]string, cobra.ShellCompDi
 type controlTrainOptions struct {
 	algo, env, out string
 	dataset        string
-	expert         string            // recoil's expert dataset
+	expert         string   // recoil's expert dataset
 	set            []string // config overrides NAME=VALUE
 	seed           uint64
 	steps          int
