@@ -222,6 +222,7 @@ func controlEval(dir string, episodes int, seed uint64, stdout io.Writer) error 
 // controlDatasetOptions are the flags of `control dataset`.
 type controlDatasetOptions struct {
 	env, policy, out string
+	kind             string // a D5-lite suite kind instead of --policy
 	steps            int
 	noise            float64
 	seed             uint64
@@ -243,6 +244,7 @@ func newControlDatasetCmd() *cobra.Command {
 	f.StringVar(&o.env, "env", "CartPole-v1", "environment (see control envs)")
 	f.StringVar(&o.policy, "policy", "random", "behaviour policy: random, or a run directory of `control train` (its greedy policy; add --noise for medium/mixed data)")
 	f.IntVar(&o.steps, "steps", 10000, "transitions to collect")
+	f.StringVar(&o.kind, "kind", "", "a D5-lite suite dataset instead of --policy: "+strings.Join(control.SuiteKinds, ", ")+" (control/d5rl.go; Pendulum-v1 and MountainCarContinuous-v0)")
 	f.Float64Var(&o.noise, "noise", 0, "exploration noise: epsilon (discrete) or std in half-ranges (box)")
 	f.Uint64Var(&o.seed, "seed", 1, "seed")
 	f.StringVar(&o.out, "out", "", "output .safetensors file")
@@ -271,6 +273,20 @@ func controlDataset(o controlDatasetOptions, stdout io.Writer) error {
 	// collecting and again while saving.
 	if err := checkMemory(cmd, fmt.Sprintf("%d transitions", o.steps), 2*float64(o.steps)*(2*od+ad+4)*4); err != nil {
 		return err
+	}
+	if o.kind != "" {
+		if o.policy != "random" || o.noise != 0 {
+			return fmt.Errorf("%s: --kind fixes the behaviour policy and noise; drop --policy and --noise", cmd)
+		}
+		d, err := control.SuiteDataset(o.env, o.kind, o.steps)
+		if err != nil {
+			return fmt.Errorf("%s: %w", cmd, err)
+		}
+		if err := d.Save(o.out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %d transitions (%d episodes) of %s (%s) to %s\n", d.Len(), d.Episodes, o.env, o.kind, o.out)
+		return nil
 	}
 	behaviour := dataset.RandomPolicy(e.ActionSpace())
 	if o.policy != "random" {

@@ -65,3 +65,20 @@ func TestControlBench(t *testing.T) {
 		}
 	}
 }
+
+// `control dataset --kind` writes a suite dataset; a kind with --policy
+// is refused.
+func TestControlDatasetKind(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mixed.safetensors")
+	var buf bytes.Buffer
+	root := newRoot(&buf, &buf)
+	root.SetArgs([]string{"control", "dataset", "--env", "Pendulum-v1", "--kind", "mixed", "--steps", "1000", "--out", path})
+	if err := root.Execute(); err != nil || !strings.Contains(buf.String(), "wrote 1000 transitions") {
+		t.Fatalf("%v\n%s", err, buf.String())
+	}
+	root = newRoot(&buf, &buf)
+	root.SetArgs([]string{"control", "dataset", "--env", "Pendulum-v1", "--kind", "mixed", "--policy", "runs/x", "--out", path})
+	if err := root.Execute(); err == nil {
+		t.Fatal("--kind with --policy accepted")
+	}
+}
