@@ -28,3 +28,11 @@ $AD control bench --algo sac --envs Pendulum-v1 --kinds noisy --seeds 1,2,3 --st
 	--set learning_starts=1000 --set 'hidden=[64,64]' --out $OUT/c2-arsq
 $AD control bench --algo arsq --envs Pendulum-v1 --kinds random --seeds 1,2,3 --steps 6000 \
 	--set offline_ratio=0 --out $OUT/c2-arsq-nodata
+#    MountainCarContinuous (exploration-hard): ARSQ with the mixed data vs SAC.
+$AD control bench --algo arsq --envs MountainCarContinuous-v0 --kinds mixed --seeds 1,2,3 --steps 6000 --out $OUT/c2-arsq
+$AD control bench --algo sac --envs MountainCarContinuous-v0 --kinds mixed --seeds 1,2,3 --steps 6000 \
+	--set learning_starts=1000 --set 'hidden=[64,64]' --out $OUT/c2-arsq
+
+# Final tables over every finished cell (no training).
+$AD control bench --algo td3bc,prdc --envs Pendulum-v1,MountainCarContinuous-v0 --kinds random,expert,noisy,mixed \
+	--seeds 1,2,3 --steps 10000 --out $OUT/c2-suite
