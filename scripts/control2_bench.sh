@@ -8,8 +8,8 @@ OUT=${OUT:-runs}
 go build -o /tmp/autodidact-c2 ./cmd/autodidact
 AD=/tmp/autodidact-c2
 
-# 1. PRDC vs TD3+BC vs behaviour cloning: 2 envs x 4 kinds x 3 seeds, 10k gradient steps.
-$AD control bench --algo td3bc,prdc,bc --envs Pendulum-v1,MountainCarContinuous-v0 \
+# 1. PRDC vs TD3+BC: 2 envs x 4 kinds x 3 seeds, 10k gradient steps.
+$AD control bench --algo td3bc,prdc --envs Pendulum-v1,MountainCarContinuous-v0 \
 	--kinds random,expert,noisy,mixed --seeds 1,2,3 --steps 10000 --out $OUT/c2-suite
 
 # 2. f-DVL (chi-square, lambda 0.9) vs IQL (expectile 0.7), rewards x 0.1, 5k steps, Pendulum.
@@ -33,6 +33,3 @@ $AD control bench --algo arsq --envs MountainCarContinuous-v0 --kinds mixed --se
 $AD control bench --algo sac --envs MountainCarContinuous-v0 --kinds mixed --seeds 1,2,3 --steps 6000 \
 	--set learning_starts=1000 --set 'hidden=[64,64]' --out $OUT/c2-arsq
 
-# Final tables over every finished cell (no training).
-$AD control bench --algo td3bc,prdc --envs Pendulum-v1,MountainCarContinuous-v0 --kinds random,expert,noisy,mixed \
-	--seeds 1,2,3 --steps 10000 --out $OUT/c2-suite
