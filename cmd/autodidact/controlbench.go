@@ -43,8 +43,8 @@ DIR/ALGO/ENV-KIND/seed-N (a cell with a summary.json is kept, so an
 interrupted bench resumes). Scores are D4RL-normalised (0 random policy,
 100 the scripted expert); the table gives the mean and 95% t-interval over
 seeds per cell, the suite mean (cells averaged per seed) and, for every
-algorithm after the first, the paired difference of suite means against
-the first. DIR/bench.json holds every return.`,
+algorithm after the first, the paired (same-seed) difference against the
+first, per cell and of the suite means. DIR/bench.json holds every return.`,
 		Example: `  autodidact control bench --algo td3bc,prdc --seeds 1,2,3 --steps 5000 --out runs/bench
   autodidact control bench --algo recoil --kinds mixed --expert-kind expert1 --envs Pendulum-v1 --out runs/recoil`,
 		Args: noArgs,
@@ -224,8 +224,23 @@ func benchTable(w io.Writer, algos []string, cells []*benchCell, nSeeds int) err
 			rows = append(rows, k)
 		}
 	}
-	fmt.Fprintf(w, "\n| dataset | %s |\n|---|%s\n", strings.Join(algos, " | "), strings.Repeat("---|", len(algos)))
+	header := slices.Clone(algos)
+	for _, a := range algos[1:] {
+		header = append(header, fmt.Sprintf("Δ %s − %s", a, algos[0]))
+	}
+	fmt.Fprintf(w, "\n| dataset | %s |\n|---|%s\n", strings.Join(header, " | "), strings.Repeat("---|", len(header)))
 	suite := map[string][]float64{}
+	// paired is the per-seed difference a - algos[0] of two score lists.
+	paired := func(a, b []float64) compare.Stat {
+		if len(a) != len(b) {
+			return compare.Stat{}
+		}
+		d := make([]float64, len(a))
+		for i := range d {
+			d[i] = a[i] - b[i]
+		}
+		return compare.TInterval(d)
+	}
 	for _, k := range rows {
 		fmt.Fprintf(w, "| %s |", k)
 		for _, a := range algos {
@@ -242,24 +257,24 @@ func benchTable(w io.Writer, algos []string, cells []*benchCell, nSeeds int) err
 				suite[a][i] += s / float64(len(rows))
 			}
 		}
+		for _, a := range algos[1:] {
+			c, base := byKey[a+"|"+k], byKey[algos[0]+"|"+k]
+			if c == nil || base == nil {
+				fmt.Fprint(w, " – |")
+				continue
+			}
+			fmt.Fprintf(w, " %s |", fmtStat(paired(c.Scores, base.Scores)))
+		}
 		fmt.Fprintln(w)
 	}
 	fmt.Fprint(w, "| **suite mean** |")
 	for _, a := range algos {
 		fmt.Fprintf(w, " %s |", fmtStat(compare.TInterval(suite[a])))
 	}
-	fmt.Fprintln(w)
-	if len(algos) > 1 {
-		fmt.Fprintf(w, "| paired Δ vs %s |  |", algos[0])
-		for _, a := range algos[1:] {
-			d := make([]float64, nSeeds)
-			for i := range d {
-				d[i] = suite[a][i] - suite[algos[0]][i]
-			}
-			fmt.Fprintf(w, " %s |", fmtStat(compare.TInterval(d)))
-		}
-		fmt.Fprintln(w)
+	for _, a := range algos[1:] {
+		fmt.Fprintf(w, " %s |", fmtStat(paired(suite[a], suite[algos[0]])))
 	}
+	fmt.Fprintln(w)
 	return nil
 }
 

@@ -27,7 +27,7 @@ func TestControlBench(t *testing.T) {
 		return buf.String()
 	}
 	first := run()
-	for _, want := range []string{"| Pendulum-v1 random |", "| Pendulum-v1 expert1 |", "**suite mean**", "paired Δ vs bc"} {
+	for _, want := range []string{"| Pendulum-v1 random |", "| Pendulum-v1 expert1 |", "**suite mean**", "Δ prdc − bc"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("no %q in\n%s", want, first)
 		}
