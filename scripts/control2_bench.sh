@@ -34,5 +34,6 @@ $AD control bench --algo sac --envs MountainCarContinuous-v0 --kinds mixed --see
 	--set learning_starts=1000 --set 'hidden=[64,64]' --out $OUT/c2-arsq
 
 
-# 5. PRDC's beta on the noisy Pendulum data (beta 2 fails there): beta 20.
+# 5. PRDC beta 20 on the narrow Pendulum data (beta 2 fails there).
 $AD control bench --algo prdc --envs Pendulum-v1 --kinds noisy --seeds 1,2,3 --steps 10000 --set beta=20 --out $OUT/c2-prdc-beta20
+$AD control bench --algo prdc --envs Pendulum-v1 --kinds expert --seeds 1,2,3 --steps 10000 --set beta=20 --out $OUT/c2-prdc-beta20
