@@ -26,10 +26,14 @@ type BaselineOptions struct {
 	Seed    uint64
 	Steps   int
 	Smoke   bool
+	Expert  string            // ReCOIL's expert dataset (recoil only)
+	Set     map[string]string // config overrides by JSON name (ApplySet)
 }
 
 // IsOffline reports whether algo learns from a dataset.
-func IsOffline(algo string) bool { return algo == "td3bc" || algo == "iql" || algo == "cql" }
+func IsOffline(algo string) bool {
+	return algo == "td3bc" || algo == "iql" || algo == "cql" || suiteAlgos[algo].offline
+}
 
 // RunBaseline trains one of BaselineAlgos into dir (config.json,
 // metrics.jsonl, policy.safetensors, summary.json, like RunSAC).
@@ -46,6 +50,9 @@ func RunBaseline(o BaselineOptions, dir string, evalEpisodes int, log io.Writer)
 		}
 		return def
 	}
+	if a, ok := suiteAlgos[o.Algo]; ok {
+		return a.run(o, steps, dir, evalEpisodes, log)
+	}
 	switch o.Algo {
 	case "td3":
 		if o.Env == "" {
@@ -57,6 +64,9 @@ func RunBaseline(o BaselineOptions, dir string, evalEpisodes int, log io.Writer)
 		}
 		cfg.Seed, cfg.Steps = o.Seed, steps(cfg.Steps)
 		cfg.LearningStart = min(cfg.LearningStart, cfg.Steps/2)
+		if err := ApplySet(&cfg, o.Set); err != nil {
+			return nil, fmt.Errorf("td3: %w", err)
+		}
 		return RunTD3(cfg, dir, evalEpisodes, log)
 	case "td3bc":
 		cfg := DefaultTD3BC(o.Dataset)
@@ -64,6 +74,9 @@ func RunBaseline(o BaselineOptions, dir string, evalEpisodes int, log io.Writer)
 			cfg = SmokeTD3BC(o.Env)
 		}
 		cfg.Env, cfg.Dataset, cfg.Seed, cfg.Steps = o.Env, o.Dataset, o.Seed, steps(cfg.Steps)
+		if err := ApplySet(&cfg, o.Set); err != nil {
+			return nil, fmt.Errorf("td3bc: %w", err)
+		}
 		return RunTD3BC(cfg, dir, evalEpisodes, log)
 	case "iql":
 		cfg := DefaultIQL(o.Dataset)
@@ -71,6 +84,9 @@ func RunBaseline(o BaselineOptions, dir string, evalEpisodes int, log io.Writer)
 			cfg = SmokeIQL(o.Env)
 		}
 		cfg.Env, cfg.Dataset, cfg.Seed, cfg.Steps = o.Env, o.Dataset, o.Seed, steps(cfg.Steps)
+		if err := ApplySet(&cfg, o.Set); err != nil {
+			return nil, fmt.Errorf("iql: %w", err)
+		}
 		return RunIQL(cfg, dir, evalEpisodes, log)
 	case "cql":
 		cfg := DefaultCQL(o.Dataset)
@@ -78,6 +94,9 @@ func RunBaseline(o BaselineOptions, dir string, evalEpisodes int, log io.Writer)
 			cfg = SmokeCQL(o.Env)
 		}
 		cfg.Env, cfg.Dataset, cfg.Seed, cfg.Steps = o.Env, o.Dataset, o.Seed, steps(cfg.Steps)
+		if err := ApplySet(&cfg, o.Set); err != nil {
+			return nil, fmt.Errorf("cql: %w", err)
+		}
 		return RunCQL(cfg, dir, evalEpisodes, log)
 	}
 	return nil, fmt.Errorf("algo %q: want one of %v", o.Algo, BaselineAlgos)

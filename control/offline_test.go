@@ -156,6 +156,9 @@ func TestNormalizedScore(t *testing.T) {
 
 func TestRunBaselineSmoke(t *testing.T) {
 	for _, algo := range BaselineAlgos {
+		if _, ok := suiteAlgos[algo]; ok {
+			continue // TestSuiteAlgosSmoke
+		}
 		dir := t.TempDir()
 		s, err := RunBaseline(BaselineOptions{Algo: algo, Env: "Pendulum-v1", Smoke: true}, dir, 1, nil)
 		checkRun(t, s, err, dir)

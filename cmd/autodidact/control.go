@@ -44,7 +44,7 @@ offline dataset of transitions from a random or trained policy.`,
 		Short: "list the environments",
 		Args:  noArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return listEnvs(cmd.OutOrStdout()) },
-	}, newControlTrainCmd(), newControlEvalCmd(), newControlDatasetCmd())
+	}, newControlTrainCmd(), newControlEvalCmd(), newControlDatasetCmd(), newControlBenchCmd())
 	return c
 }
 
@@ -63,6 +63,8 @@ func completeEnvs(*cobra.Command, []string, string) ([]string, cobra.ShellCompDi
 type controlTrainOptions struct {
 	algo, env, out string
 	dataset        string
+	expert         string   // recoil's expert dataset
+	set            []string // config overrides NAME=VALUE
 	seed           uint64
 	steps          int
 	episodes       int
@@ -92,6 +94,8 @@ func newControlTrainCmd() *cobra.Command {
 	f := c.Flags()
 	f.StringVar(&o.algo, "algo", "ppo", "algorithm: "+strings.Join(controlAlgos, ", ")+" (td3bc, iql and cql learn offline from --dataset)")
 	f.StringVar(&o.dataset, "dataset", "", "offline dataset (autodidact control dataset) for td3bc, iql, cql")
+	f.StringVar(&o.expert, "expert-dataset", "", "recoil: the expert demonstrations (the --dataset is the suboptimal data)")
+	f.StringArrayVar(&o.set, "set", nil, "a config override by JSON name (see the run's config.json), repeatable: --set beta=5 --set hidden=[32,32]")
 	f.BoolVar(&o.smoke, "smoke", false, "a tiny configuration that runs in seconds (offline algorithms collect their own small random dataset)")
 	f.StringVar(&o.env, "env", "CartPole-v1", "environment (see control envs)")
 	f.Uint64Var(&o.seed, "seed", 1, "seed")
@@ -111,8 +115,18 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 	if !slices.Contains(controlAlgos, o.algo) {
 		return fmt.Errorf("control train: algo %q: want one of %s", o.algo, strings.Join(controlAlgos, ", "))
 	}
-	if o.dataset != "" && !control.IsOffline(o.algo) {
-		return fmt.Errorf("control train: --dataset is for the offline algorithms (td3bc, iql, cql), not %s", o.algo)
+	if o.dataset != "" && !control.UsesDataset(o.algo) {
+		return fmt.Errorf("control train: --dataset is for the offline algorithms (td3bc, iql, cql, ...), not %s", o.algo)
+	}
+	if o.expert != "" && o.algo != "recoil" {
+		return fmt.Errorf("control train: --expert-dataset is for recoil, not %s", o.algo)
+	}
+	if len(o.set) > 0 && (o.algo == "ppo" || o.algo == "sac") {
+		return fmt.Errorf("control train: --set is not wired for %s", o.algo)
+	}
+	set, err := parseSets(cmd, o.set)
+	if err != nil {
+		return err
 	}
 	e, err := env.Make(o.env)
 	if err != nil {
@@ -158,7 +172,7 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 		s, err = control.RunSAC(cfg, dir, o.episodes, stdout)
 	default:
 		s, err = control.RunBaseline(control.BaselineOptions{Algo: o.algo, Env: o.env, Dataset: o.dataset, Seed: o.seed,
-			Steps: o.steps, Smoke: o.smoke}, dir, o.episodes, stdout)
+			Steps: o.steps, Smoke: o.smoke, Expert: o.expert, Set: set}, dir, o.episodes, stdout)
 	}
 	if err != nil {
 		return err
@@ -208,6 +222,7 @@ func controlEval(dir string, episodes int, seed uint64, stdout io.Writer) error 
 // controlDatasetOptions are the flags of `control dataset`.
 type controlDatasetOptions struct {
 	env, policy, out string
+	kind             string // a D5-lite suite kind instead of --policy
 	steps            int
 	noise            float64
 	seed             uint64
@@ -229,6 +244,7 @@ func newControlDatasetCmd() *cobra.Command {
 	f.StringVar(&o.env, "env", "CartPole-v1", "environment (see control envs)")
 	f.StringVar(&o.policy, "policy", "random", "behaviour policy: random, or a run directory of `control train` (its greedy policy; add --noise for medium/mixed data)")
 	f.IntVar(&o.steps, "steps", 10000, "transitions to collect")
+	f.StringVar(&o.kind, "kind", "", "a D5-lite suite dataset instead of --policy: "+strings.Join(control.SuiteKinds, ", ")+" (control/d5rl.go; Pendulum-v1 and MountainCarContinuous-v0)")
 	f.Float64Var(&o.noise, "noise", 0, "exploration noise: epsilon (discrete) or std in half-ranges (box)")
 	f.Uint64Var(&o.seed, "seed", 1, "seed")
 	f.StringVar(&o.out, "out", "", "output .safetensors file")
@@ -257,6 +273,20 @@ func controlDataset(o controlDatasetOptions, stdout io.Writer) error {
 	// collecting and again while saving.
 	if err := checkMemory(cmd, fmt.Sprintf("%d transitions", o.steps), 2*float64(o.steps)*(2*od+ad+4)*4); err != nil {
 		return err
+	}
+	if o.kind != "" {
+		if o.policy != "random" || o.noise != 0 {
+			return fmt.Errorf("%s: --kind fixes the behaviour policy and noise; drop --policy and --noise", cmd)
+		}
+		d, err := control.SuiteDataset(o.env, o.kind, o.steps)
+		if err != nil {
+			return fmt.Errorf("%s: %w", cmd, err)
+		}
+		if err := d.Save(o.out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %d transitions (%d episodes) of %s (%s) to %s\n", d.Len(), d.Episodes, o.env, o.kind, o.out)
+		return nil
 	}
 	behaviour := dataset.RandomPolicy(e.ActionSpace())
 	if o.policy != "random" {
