@@ -58,6 +58,11 @@ func (ru *runner) newCritic() error {
 func (ru *runner) rlStage() error {
 	c := ru.r.RL
 	if ru.prog.Base == nil {
+		for _, h := range hooks[initHook](ru) {
+			if err := h.beforeRL(ru); err != nil {
+				return err
+			}
+		}
 		if err := checkpoint.SaveModel(filepath.Join(ru.dir, RefDir), ru.policy); err != nil {
 			return err
 		}
@@ -134,12 +139,19 @@ func (ru *runner) rlStep(s int) error {
 	rng := rand.New(ru.rng)
 	var kept []sample
 	var all []sample
+	var extra []sample // a rolloutSource's trained samples that are not episodes of the step
 	genRounds, judgeFailures := 0, 0
 	tSample, tScore := tSelf, 0.0
 	for round := 0; round < rounds; round++ {
 		genRounds++
 		t0 := time.Now()
-		batch, err := ru.rollout(problems[round*c.PromptsPerStep:(round+1)*c.PromptsPerStep], round*c.PromptsPerStep, c.GroupSize, c.Temperature, c.MaxNewTokens, c.Slots, rng)
+		var batch, more []sample
+		ps := problems[round*c.PromptsPerStep : (round+1)*c.PromptsPerStep]
+		if src := hooks[rolloutSource](ru); len(src) > 0 {
+			batch, more, err = src[0].rollout(ru, ps, round*c.PromptsPerStep, rng)
+		} else {
+			batch, err = ru.rollout(ps, round*c.PromptsPerStep, c.GroupSize, c.Temperature, c.MaxNewTokens, c.Slots, rng)
+		}
 		if err != nil {
 			return err
 		}
@@ -167,6 +179,7 @@ func (ru *runner) rlStep(s int) error {
 				}
 			}
 		}
+		extra = append(extra, more...)
 		if len(filters) == 0 || len(kept) >= c.PromptsPerStep*c.GroupSize {
 			break
 		}
@@ -174,6 +187,7 @@ func (ru *runner) rlStep(s int) error {
 	if len(kept) > c.PromptsPerStep*c.GroupSize {
 		kept = kept[:c.PromptsPerStep*c.GroupSize]
 	}
+	kept = append(kept, extra...)
 	m := map[string]any{"stage": "rl", "gstep": ru.sftEnd() + s + 1, "step": s + 1, "gen_rounds": genRounds,
 		"kept_samples": len(kept)}
 	var acc, rew, length, turns float64

@@ -397,6 +397,7 @@ var knobComments = map[string]string{
 	"eval.every":          "RL steps between evaluations (0: only before and after)",
 	"eval.max_new_tokens": "longest completion, in tokens",
 	"eval.k_list":         "k of the reported pass@k and maj@k",
+	"eval.first_error":    "task chain: also report first_error_rate (lines leave the reference) and recovery_rate (of those, ending right)",
 
 	"env":           "the environment episodes run in: single, two_turn or tool",
 	"env.name":      "single (prompt, one completion, the task's grade), two_turn or tool",
