@@ -17,7 +17,7 @@ package run
 // (failed attempts with a located error), int_loc_agree (share of located
 // errors at the verifier's first error), int_leaks, int_rows (SFT rows),
 // int_row_problems, int_nll_before / int_nll_after (token-mean NLL of the
-// rows), int_seconds.
+// rows), time_int (seconds).
 
 import (
 	"fmt"
@@ -196,9 +196,9 @@ func (p *intervention) beforeRL(ru *runner) error {
 		}
 		m["int_nll_after"] = nll
 	}
-	m["int_seconds"] = time.Since(t0).Seconds()
+	m["time_int"] = time.Since(t0).Seconds()
 	ru.logf("int: %d attempts, %d failed on %d hard problems, %d errors located (%.2f at the verifier's), %d leaks, %d SFT rows on %d problems (%.1fs)\n",
-		len(xs), len(atts), hard, int(located), m["int_loc_agree"], leaks, len(rows), len(probs), m["int_seconds"])
+		len(xs), len(atts), hard, int(located), m["int_loc_agree"], leaks, len(rows), len(probs), m["time_int"])
 	return ru.metrics.Write(m)
 }
 
