@@ -97,7 +97,7 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 			best[h][i] = math.Inf(-1)
 		}
 	}
-	var totalLen, formatOK float64
+	var totalLen, formatOK, wrongBranch, recovered float64
 	var all []*episode.Episode
 	var pending []task.Problem
 	var owner []int
@@ -122,6 +122,14 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 			}
 			if rw.Correct {
 				correct[i]++
+			}
+			if c.FirstError {
+				if at, _, err := task.ChainFirstError(ps[i].Question, ps[i].Answer, lastPolicyText(x.ep), ru.r.Task.Template.AnswerPrefix); err == nil && at >= 0 {
+					wrongBranch++
+					if rw.Correct {
+						recovered++
+					}
+				}
 			}
 			ans := ""
 			if rw.Pred != "" {
@@ -174,7 +182,10 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 	}
 	n := float64(len(ps) * c.Samples)
 	res.MeanLen, res.FormatOK = totalLen/n, formatOK/n
-	if extra := episode.Summarize(all); len(extra) > 0 || len(rerankers) > 0 {
+	if extra := episode.Summarize(all); len(extra) > 0 || len(rerankers) > 0 || c.FirstError {
+		if c.FirstError {
+			extra["first_error_rate"], extra["recovery_rate"] = wrongBranch/n, recovered/max(wrongBranch, 1)
+		}
 		res.Extra = extra
 		for h, rr := range rerankers {
 			var acc float64

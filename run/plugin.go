@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 
@@ -33,9 +34,26 @@ type (
 	setupHook interface {
 		setup(ru *runner) error
 	}
+	// initHook runs once when the RL stage starts, before the reference
+	// model is saved and the base evaluation (InT's SFT on the model's own
+	// repaired failures); the RL stage then starts from the model it
+	// leaves. It may write metrics lines of its own.
+	initHook interface {
+		beforeRL(ru *runner) error
+	}
 	// problemSource picks the step's problems (SELF's curation).
 	problemSource interface {
 		problems(ru *runner, step, n int) ([]task.Problem, error)
+	}
+	// rolloutSource replaces a step's sampling of group_size independent
+	// episodes per problem (the tree searches of ReST-MCTS* and Agent-R).
+	// batch holds group_size episodes per problem, in problem order (the
+	// step's metrics and group filters see them); extra holds samples that
+	// are trained but are not the step's episodes (Agent-R's spliced
+	// revision trajectories). A method with a rolloutSource sets every
+	// kept sample's advantages in its advantageHook.
+	rolloutSource interface {
+		rollout(ru *runner, ps []task.Problem, base int, rng *rand.Rand) (batch, extra []sample, err error)
 	}
 	// groupFilter resamples groups that teach nothing (DAPO's dynamic
 	// sampling): rounds bounds the generation rounds of a step, keepGroup

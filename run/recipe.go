@@ -166,6 +166,11 @@ type EvalConfig struct {
 	Every        int     `yaml:"every"` // RL steps between evaluations (0: only before and after)
 	MaxNewTokens int     `yaml:"max_new_tokens"`
 	KList        []int   `yaml:"k_list"`
+	// FirstError (task chain) adds, from the same samples, the share whose
+	// lines leave the reference solution before a right answer
+	// (first_error_rate, task.ChainFirstError) and the share of those that
+	// still end right (recovery_rate).
+	FirstError bool `yaml:"first_error,omitempty"`
 }
 
 // LMConfig is the lm.Config of the recipe's model for a vocabulary size.

@@ -58,6 +58,11 @@ func (ru *runner) newCritic() error {
 func (ru *runner) rlStage() error {
 	c := ru.r.RL
 	if ru.prog.Base == nil {
+		for _, h := range hooks[initHook](ru) {
+			if err := h.beforeRL(ru); err != nil {
+				return err
+			}
+		}
 		if err := checkpoint.SaveModel(filepath.Join(ru.dir, RefDir), ru.policy); err != nil {
 			return err
 		}
@@ -135,20 +140,29 @@ func (ru *runner) rlStep(s int) error {
 	m0 := map[string]any{} // figures of the rollout workers (rl.staleness > 0)
 	var kept []sample
 	var all []sample
+	var extra []sample // a rolloutSource's trained samples that are not episodes of the step
 	genRounds, judgeFailures := 0, 0
 	tSample, tScore := tSelf, 0.0
 	for round := 0; round < rounds; round++ {
 		genRounds++
 		t0 := time.Now()
+		var batch, more []sample
 		ps := problems[round*c.PromptsPerStep : (round+1)*c.PromptsPerStep]
-		var batch []sample
-		if ru.opts.Rollouts != nil { // rollout workers sample (run/rollouts.go)
-			eps, err := ru.remoteRollout(s, round, ps, c.GroupSize, m0)
-			if err != nil {
-				return err
+		src := hooks[rolloutSource](ru)
+		switch {
+		case len(src) > 0 && ru.opts.Rollouts != nil:
+			err = fmt.Errorf("rollout workers cannot run %s's own rollouts", src[0].(method).name())
+		case len(src) > 0:
+			batch, more, err = src[0].rollout(ru, ps, round*c.PromptsPerStep, rng)
+		case ru.opts.Rollouts != nil: // rollout workers sample (run/rollouts.go)
+			var eps []*episode.Episode
+			if eps, err = ru.remoteRollout(s, round, ps, c.GroupSize, m0); err == nil {
+				batch = samplesOf(eps, round*c.PromptsPerStep, c.GroupSize)
 			}
-			batch = samplesOf(eps, round*c.PromptsPerStep, c.GroupSize)
-		} else if batch, err = ru.rollout(ps, round*c.PromptsPerStep, c.GroupSize, c.Temperature, c.MaxNewTokens, c.Slots, rng); err != nil {
+		default:
+			batch, err = ru.rollout(ps, round*c.PromptsPerStep, c.GroupSize, c.Temperature, c.MaxNewTokens, c.Slots, rng)
+		}
+		if err != nil {
 			return err
 		}
 		tSample += time.Since(t0).Seconds()
@@ -175,6 +189,7 @@ func (ru *runner) rlStep(s int) error {
 				}
 			}
 		}
+		extra = append(extra, more...)
 		if len(filters) == 0 || len(kept) >= c.PromptsPerStep*c.GroupSize {
 			break
 		}
@@ -182,6 +197,7 @@ func (ru *runner) rlStep(s int) error {
 	if len(kept) > c.PromptsPerStep*c.GroupSize {
 		kept = kept[:c.PromptsPerStep*c.GroupSize]
 	}
+	kept = append(kept, extra...)
 	m := map[string]any{"stage": "rl", "gstep": ru.sftEnd() + s + 1, "step": s + 1, "gen_rounds": genRounds,
 		"kept_samples": len(kept)}
 	maps.Copy(m, m0)

@@ -209,6 +209,9 @@ func (r *Recipe) validateSettings() error {
 	if err := gen("eval.max_new_tokens", r.Eval.MaxNewTokens, true); err != nil {
 		return err
 	}
+	if r.Eval.FirstError && r.Task.Name != "chain" {
+		return fmt.Errorf("recipe eval.first_error: needs task chain (its lines are checked against the reference solution), not %s", r.Task.Name)
+	}
 	if r.Eval.Temperature < 0 {
 		return fmt.Errorf("recipe eval.temperature %v must be >= 0", r.Eval.Temperature)
 	}
