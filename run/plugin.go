@@ -37,6 +37,13 @@ type (
 	problemSource interface {
 		problems(ru *runner, step, n int) ([]task.Problem, error)
 	}
+	// episodeRewriter rewrites a step's episodes after the rollout and
+	// before grading (CLEANER's purified trajectories): it edits x.ep's
+	// segments and calls x.layout() so the sample trains on the rewritten
+	// tokens; rewards and correctness stay the rollout's.
+	episodeRewriter interface {
+		rewriteEpisodes(ru *runner, step int, xs []sample) error
+	}
 	// groupFilter resamples groups that teach nothing (DAPO's dynamic
 	// sampling): rounds bounds the generation rounds of a step, keepGroup
 	// says whether a group's rewards are kept.
