@@ -45,6 +45,13 @@ type (
 	problemSource interface {
 		problems(ru *runner, step, n int) ([]task.Problem, error)
 	}
+	// episodeRewriter rewrites a step's episodes after the rollout and
+	// before grading (CLEANER's purified trajectories): it edits x.ep's
+	// segments and calls x.layout() so the sample trains on the rewritten
+	// tokens; rewards and correctness stay the rollout's.
+	episodeRewriter interface {
+		rewriteEpisodes(ru *runner, step int, xs []sample) error
+	}
 	// rolloutSource replaces a step's sampling of group_size independent
 	// episodes per problem (the tree searches of ReST-MCTS* and Agent-R).
 	// batch holds group_size episodes per problem, in problem order (the

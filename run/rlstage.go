@@ -167,6 +167,11 @@ func (ru *runner) rlStep(s int) error {
 		}
 		tSample += time.Since(t0).Seconds()
 		t0 = time.Now()
+		for _, h := range hooks[episodeRewriter](ru) {
+			if err := h.rewriteEpisodes(ru, s, batch); err != nil {
+				return err
+			}
+		}
 		fails, err := ru.grade(batch, rng)
 		if err != nil {
 			return err
@@ -351,11 +356,17 @@ func (ru *runner) playPolicy(ps []task.Problem, groupSize int, temp float32, max
 func samplesOf(eps []*episode.Episode, base, groupSize int) []sample {
 	out := make([]sample, len(eps))
 	for i, e := range eps {
-		pos, lp := e.Trainable()
-		out[i] = sample{ep: e, prob: base + i/groupSize, ids: e.IDs(), pos: pos, gen: e.Generated(), oldLogp: lp,
-			stopped: e.LastStopped(), reward: e.Reward, correct: e.Correct}
+		out[i] = sample{ep: e, prob: base + i/groupSize, reward: e.Reward, correct: e.Correct}
+		out[i].layout()
 	}
 	return out
+}
+
+// layout sets the sample's tokens, trained positions, generated tokens,
+// sampling log-probs and stop flag from its episode's segments.
+func (x *sample) layout() {
+	x.pos, x.oldLogp = x.ep.Trainable()
+	x.ids, x.gen, x.stopped = x.ep.IDs(), x.ep.Generated(), x.ep.LastStopped()
 }
 
 // grade sets the final rewards: the environment's, or the model judge's

@@ -196,6 +196,9 @@ var recipePapers = map[string]string{
 	"int":             "InT: Self-Proposed Interventions Enable Credit Assignment in LLM Reasoning (arXiv 2601.14209)",
 	"agent_r":         "Agent-R: Training Language Model Agents to Reflect via Iterative Self-Training (arXiv 2501.11425)",
 	"rest_mcts":       "ReST-MCTS*: LLM Self-Training via Process Reward Guided Tree Search (arXiv 2406.03816)",
+	"retrieval":       "",
+	"cleaner":         "CLEANER: Self-Purified Trajectories Boost Agentic RL (arXiv 2601.15141)",
+	"reseek":          "ReSeek: A Self-Correcting Framework for Search Agents (arXiv 2510.00568)",
 }
 
 // commentedYAML renders the resolved recipe with a line comment on every
@@ -414,8 +417,8 @@ var knobComments = map[string]string{
 	"eval.k_list":         "k of the reported pass@k and maj@k",
 	"eval.first_error":    "task chain: also report first_error_rate (lines leave the reference) and recovery_rate (of those, ending right)",
 
-	"env":           "the environment episodes run in: single, two_turn or tool",
-	"env.name":      "single (prompt, one completion, the task's grade), two_turn or tool",
+	"env":           "the environment episodes run in: single, two_turn, tool or retrieval",
+	"env.name":      "single (prompt, one completion, the task's grade), two_turn, tool or retrieval (search over task lookup's corpus)",
 	"env.max_turns": "cut an episode after this many policy turns",
 	"env.params":    "the environment's own settings",
 
@@ -551,4 +554,20 @@ var knobComments = map[string]string{
 	"siren.peak_ratio":               "share of the highest-entropy positions regularised",
 	"siren.anchor":                   "initial (the entropy of the policy at the start) or fixed (anchor_value)",
 	"siren.anchor_value":             "the entropy anchor when anchor is fixed",
+
+	// CLEANER and ReSeek (issue 12, the retrieval environment).
+	"cleaner.rollback_probability":    "p_rb: the share of trajectories whose failed calls are rolled back (one draw per trajectory)",
+	"cleaner.max_tool_retries":        "R_max: retries rolled back at one turn; after them the failing call stays with its error",
+	"cleaner.similarity_threshold":    "gamma: a retry whose call is less similar than this replaces the whole turn, else only the call",
+	"cleaner.similarity_scope":        "what the similarity compares: call_only (the call's input) or with_markers (with its tags)",
+	"cleaner.max_total_tool_attempts": "rollback stops after this many tool calls in one trajectory",
+	"cleaner.failure_marker":          "an observation starting with this is a failed call",
+	"cleaner.rescore":                 "recompute the purified episodes' old log-probs on the stored sequence (ratio 1 on spliced tokens)",
+	"reseek.correct_judge":            "reward of a right judge tag (Yes on useful, No on useless results)",
+	"reseek.answer_boost":             "added to a right judgement's reward when the answer is correct",
+	"reseek.wrong_yes":                "reward of Yes on a useless result",
+	"reseek.wrong_no":                 "reward of No on a useful result",
+	"reseek.useful_label":             "a result is useful when it holds =ANSWER (answer_substring) or also a gold fact of an earlier hop (answer_or_bridge)",
+	"reseek.answer_tag_spam_limit":    "more answer tags than this in the text cut the answer reward to spam_answer_reward",
+	"reseek.spam_answer_reward":       "answer reward of a correct answer written with too many answer tags",
 }

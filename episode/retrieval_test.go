@@ -1,0 +1,135 @@
+package episode
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/autodidact-rl/autodidact/task"
+)
+
+// lookupProblem is a hand-made one-hop problem: f(17) = 42, with two
+// reversed distractors that tie with the gold fact under BM25 for the
+// query "f 17", one of another function with the same key, one unrelated.
+func lookupProblem() task.Problem {
+	return task.Problem{Task: "lookup", Question: "f(17)", Prompt: "f(17)\n", Answer: "42",
+		Meta: map[string]any{"docs": "f 35=17;f 17=42;f 61=17;h 17=90;g 20=31", "gold": "f 17=42"}}
+}
+
+// TestRetrievalEnvironment walks an episode by hand: the query "f 17"
+// ranks the three tied f-documents with 17 in corpus order, then h 17=90;
+// pages of k = 2; a repeat gives the next page, then an error; a query
+// matching nothing is an error; judge tags are counted against the label
+// "the page holds the gold fact"; the answer line is graded.
+func TestRetrievalEnvironment(t *testing.T) {
+	_, tok := testModel(t, 64)
+	tk, err := task.New("lookup", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := New(Options{Name: "retrieval", MaxTurns: 6, Params: map[string]any{"k": 2, "max_calls": 4}},
+		Deps{Task: tk, Template: task.DefaultTemplate, Codec: tok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := f(lookupProblem())
+	if obs, err := env.Reset(); err != nil || len(obs.StopSeqs) != 1 {
+		t.Fatalf("reset: %v %+v", err, obs)
+	}
+	steps := []struct {
+		act  string
+		obs  string
+		done bool
+	}{
+		{"<search>f17</search>", "<error>no results</error>\n", false},
+		{"<search>f 17</search>", "<result>f 35=17;f 17=42</result>\n", false},
+		{"<jn><search>f 17</search>", "<result>f 61=17;h 17=90</result>\n", false}, // wrong No, then a search
+		{"<jn><search>f 17</search>", "<error>no more results</error>\n", false},   // right No
+		{"#### 42", "", true},
+	}
+	var tr Transition
+	for i, s := range steps {
+		tr, err = env.Step(Action{Text: s.act, Stopped: true, EOS: s.done})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if tr.Obs != nil {
+			got = tr.Obs.Text
+		}
+		if got != s.obs || tr.Done != s.done {
+			t.Fatalf("step %d %q: got %q done %v, want %q done %v", i, s.act, got, tr.Done, s.obs, s.done)
+		}
+	}
+	want := map[string]float64{"tool_calls": 4, "tool_errors": 2, "judgements": 2, "judge_right": 1, "judge_no": 2,
+		"judge_yes": 0, "no_then_search": 2, "no_then_answer": 0, "useful_results": 1}
+	for k, v := range want {
+		if tr.Info[k] != v {
+			t.Errorf("info %s = %v, want %v (all %v)", k, tr.Info[k], v, tr.Info)
+		}
+	}
+	if !tr.Correct || tr.Reward != 1 {
+		t.Fatalf("final answer: %+v", tr)
+	}
+	// A call beyond max_calls is graded as the answer.
+	env = f(lookupProblem())
+	env.Reset()
+	for i := 0; i < 4; i++ {
+		env.Step(Action{Text: "<search>f 17</search>", Stopped: true})
+	}
+	if tr, _ = env.Step(Action{Text: "<search>f 17</search>", Stopped: true}); !tr.Done || tr.Correct {
+		t.Fatalf("call past max_calls: %+v", tr)
+	}
+	for _, bad := range []map[string]any{{"k": 0}, {"demo_error_rate": 2.0}, {"nope": 1}} {
+		if _, err := New(Options{Name: "retrieval", Params: bad}, Deps{Task: tk, Codec: tok}); err == nil {
+			t.Errorf("params %v accepted", bad)
+		}
+	}
+	// A task without a corpus is refused at reset.
+	if _, err := f(task.Problem{Question: "1+1="}).Reset(); err == nil {
+		t.Error("a problem without a corpus was accepted")
+	}
+}
+
+// TestRetrievalDemoAndJudgements: a noiseless demonstration searches,
+// judges the page holding the gold fact JudgeYes and answers from it; its
+// parts, read back as an episode, give the judgements.
+func TestRetrievalDemoAndJudgements(t *testing.T) {
+	_, tok := testModel(t, 64)
+	tk, _ := task.New("lookup", map[string]any{"max_hops": 2})
+	f, err := New(Options{Name: "retrieval", Params: map[string]any{"demo_error_rate": 0, "demo_judge_noise": 0}},
+		Deps{Task: tk, Template: task.DefaultTemplate, Codec: tok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := f(lookupProblem()).(Demonstrator).Demo(nil, rand.New(rand.NewPCG(1, 1)))
+	var b strings.Builder
+	ep := &Episode{}
+	for _, p := range parts {
+		b.WriteString(p.Text + "|")
+		seg := Segment{Text: p.Text, Trainable: p.Policy, Role: RolePolicy}
+		if !p.Policy {
+			seg.Role, seg.Source = RoleTool, SearchTool
+		}
+		ep.Segments = append(ep.Segments, seg)
+	}
+	if got, want := b.String(), "<search>f 17</search>|<result>f 35=17;f 17=42</result>\n|<jy>#### 42|"; got != want {
+		t.Fatalf("demo %q, want %q", got, want)
+	}
+	js := Judgements(ep)
+	if len(js) != 1 || js[0].Info != "f 35=17;f 17=42" || js[0].Judge != 1 {
+		t.Fatalf("judgements %+v", js)
+	}
+	// Every generated two-hop demonstration is correct without noise when
+	// the search budget covers two pages per hop.
+	f, _ = New(Options{Name: "retrieval", Params: map[string]any{"demo_error_rate": 0, "demo_judge_noise": 0, "max_calls": 4}},
+		Deps{Task: tk, Template: task.DefaultTemplate, Codec: tok})
+	ps, _ := task.Generate(tk, task.Train, 3, 100, task.DefaultTemplate)
+	for _, p := range ps {
+		parts := f(p).(Demonstrator).Demo(nil, rand.New(rand.NewPCG(2, 2)))
+		last := parts[len(parts)-1].Text
+		if !tk.Grade(p, last).Correct {
+			t.Fatalf("demo of %s (%v) ends %q", p.Question, p.Meta, last)
+		}
+	}
+}

@@ -1,0 +1,165 @@
+package task
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+)
+
+func init() {
+	register("lookup", func(p map[string]any) (Task, error) {
+		t := &Lookup{Functions: 3, MaxHops: 1, Reversed: 2, OtherFunction: 1, Random: 2}
+		if err := decodeParams("lookup", p, t); err != nil {
+			return nil, err
+		}
+		if t.Functions < 2 || t.Functions > len(lookupNames) || t.MaxHops < 1 || t.MaxHops > 2 ||
+			t.Reversed < 0 || t.OtherFunction < 0 || t.Random < 0 || t.Reversed+t.OtherFunction+t.Random > 20 {
+			return nil, fmt.Errorf("task lookup: need 2 <= functions <= %d, 1 <= max_hops <= 2, distractor counts >= 0 (at most 20 per hop)", len(lookupNames))
+		}
+		return t, nil
+	})
+}
+
+// lookupNames are the function names a lookup corpus draws from.
+const lookupNames = "fghkpq"
+
+// Lookup asks for the value of one or two nested functions over 2-digit
+// ids, f(17) or g(f(17)), whose tables exist only in a small corpus
+// generated with the problem: each fact is a document "f 17=42" (f(17) is
+// 42). The corpus holds the gold facts (one per hop) and distractors that
+// share surface words with a hop's query "f 17": Reversed documents of the
+// same function whose value is the key ("f 35=17": a tie with the gold
+// document under BM25, so a page of results may miss it), OtherFunction
+// documents of another function with the same key ("h 17=90"), and Random
+// facts. Values are drawn so that no two documents state the same
+// (function, key) and no distractor's value is the answer. The corpus is
+// in Meta["docs"] (documents joined by ";", shuffled), the gold facts in
+// Meta["gold"] (in hop order, joined by ";"); the model cannot know the
+// answer without reading them, so the task is meant for the retrieval
+// environment (episode env "retrieval"). Its solver writes only the answer
+// line; the grader is the default answer-line grader.
+type Lookup struct {
+	Functions     int `json:"functions"`      // function names used (2..6)
+	MaxHops       int `json:"max_hops"`       // 1: f(17) only; 2: half the problems are g(f(17))
+	Reversed      int `json:"reversed"`       // per hop: same function, value = the key
+	OtherFunction int `json:"other_function"` // per hop: another function, same key
+	Random        int `json:"random"`         // per hop: random facts
+}
+
+func (*Lookup) Name() string { return "lookup" }
+func (*Lookup) Description() string {
+	return "one- or two-hop function lookups over a generated fact corpus with distractors (functions, max_hops, reversed, other_function, random)"
+}
+
+// Draw makes a question, its gold facts and its distractors.
+func (t *Lookup) Draw(r *rand.Rand) Problem {
+	names := []byte(lookupNames[:t.Functions])
+	r.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
+	hops := 1
+	if t.MaxHops == 2 && r.IntN(2) == 0 {
+		hops = 2
+	}
+	used := map[string]bool{} // "f 17": a (function, key) pair already stated
+	values := map[int]bool{}  // values of gold facts (never a distractor's value)
+	id := func() int { return 10 + r.IntN(90) }
+	fresh := func(except map[int]bool) int {
+		for {
+			v := id()
+			if !except[v] {
+				return v
+			}
+		}
+	}
+	type fact struct {
+		fn  byte
+		key int
+		val int
+	}
+	key := id()
+	var gold []fact
+	k := key
+	for h := 0; h < hops; h++ {
+		v := fresh(map[int]bool{k: true})
+		gold = append(gold, fact{names[h], k, v})
+		used[fmt.Sprintf("%c %d", names[h], k)] = true
+		values[v] = true
+		k = v
+	}
+	answer := gold[len(gold)-1].val
+	var docs []string
+	add := func(f fact) bool {
+		u := fmt.Sprintf("%c %d", f.fn, f.key)
+		if used[u] || f.key == f.val || (f.val == answer) {
+			return false
+		}
+		used[u] = true
+		docs = append(docs, fmt.Sprintf("%c %d=%d", f.fn, f.key, f.val))
+		return true
+	}
+	for _, g := range gold {
+		docs = append(docs, fmt.Sprintf("%c %d=%d", g.fn, g.key, g.val))
+		others := []byte{}
+		for _, n := range names {
+			if n != g.fn {
+				others = append(others, n)
+			}
+		}
+		for n, tries := 0, 0; n < t.Reversed && tries < 100; tries++ {
+			if add(fact{g.fn, fresh(values), g.key}) {
+				n++
+			}
+		}
+		for n, tries := 0, 0; n < t.OtherFunction && tries < 100; tries++ {
+			if add(fact{others[r.IntN(len(others))], g.key, fresh(values)}) {
+				n++
+			}
+		}
+		for n, tries := 0, 0; n < t.Random && tries < 100; tries++ {
+			if add(fact{names[r.IntN(len(names))], fresh(nil), fresh(values)}) {
+				n++
+			}
+		}
+	}
+	r.Shuffle(len(docs), func(i, j int) { docs[i], docs[j] = docs[j], docs[i] })
+	q := fmt.Sprintf("%c(%d)", gold[0].fn, key)
+	if hops == 2 {
+		q = fmt.Sprintf("%c(%c(%d))", gold[1].fn, gold[0].fn, key)
+	}
+	gs := make([]string, len(gold))
+	for i, g := range gold {
+		gs[i] = fmt.Sprintf("%c %d=%d", g.fn, g.key, g.val)
+	}
+	return Problem{Question: q, Answer: strconv.Itoa(answer), Difficulty: hops,
+		Meta: map[string]any{"docs": strings.Join(docs, ";"), "gold": strings.Join(gs, ";")}}
+}
+
+// LookupCorpus returns a lookup problem's corpus and gold facts (in hop
+// order) from its Meta; ok is false when the problem has none.
+func LookupCorpus(p Problem) (docs, gold []string, ok bool) {
+	d, ok1 := p.Meta["docs"].(string)
+	g, ok2 := p.Meta["gold"].(string)
+	if !ok1 || !ok2 || d == "" || g == "" {
+		return nil, nil, false
+	}
+	return strings.Split(d, ";"), strings.Split(g, ";"), true
+}
+
+// LookupQuery is the search query of a fact "f 17=42": "f 17".
+func LookupQuery(fact string) string {
+	q, _, _ := strings.Cut(fact, "=")
+	return q
+}
+
+// Steps has no steps: the answer needs the corpus (a noisy "arith"
+// solution gives a wrong value).
+func (t *Lookup) Steps(p Problem, r *rand.Rand, err string) ([]string, string) {
+	if err == "arith" {
+		return nil, perturbAnswer(p.Answer, r)
+	}
+	return nil, p.Answer
+}
+
+func (t *Lookup) Grade(p Problem, completion string) Reward {
+	return gradeAnswer(p, completion, DefaultTemplate.AnswerPrefix)
+}
