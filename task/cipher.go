@@ -26,7 +26,7 @@ func init() {
 // translation writes each digit as the target language's letter for it,
 // a fixed one-to-one lexicon of ten lowercase letters drawn from Key
 // ("#### gdbac"). The solution is the answer line alone. Correctness is
-// exact match; Agreement gives the positional partial credit q of the
+// exact match; Agreement (in this file) gives the positional partial credit q of the
 // card (used to label judge demonstrations and to measure a judge).
 //
 // Noise: "arith" writes one symbol wrongly (another letter of the
@@ -95,10 +95,11 @@ func (t *Cipher) Grade(p Problem, completion string) Reward {
 	return gradeAnswer(p, completion, DefaultTemplate.AnswerPrefix)
 }
 
-// Agreement is the card's q of a completion: the share of positions where
-// its answer agrees with the reference, over the longer of the two
+// Agreement is card D1's q of a completion of any task: the share of
+// positions where its answer (as t's grader extracts it) agrees with the
+// reference answer, compared from the left over the longer of the two
 // lengths; 0 without an answer line.
-func (t *Cipher) Agreement(p Problem, completion string) float64 {
+func Agreement(t Task, p Problem, completion string) float64 {
 	rw := t.Grade(p, completion)
 	if !rw.FormatOK {
 		return 0

@@ -111,7 +111,7 @@ func TestCipher(t *testing.T) {
 		{"#### " + p.Answer, 1}, {"#### " + string(bad), (n - 1) / n}, {"#### " + p.Answer + "x", n / (n + 1)},
 		{p.Answer, 0}, {"#### ", 0},
 	} {
-		if q := ca.Agreement(p, tc.comp); math.Abs(q-tc.q) > 1e-12 {
+		if q := Agreement(ca, p, tc.comp); math.Abs(q-tc.q) > 1e-12 {
 			t.Errorf("%q: q %v, want %v", tc.comp, q, tc.q)
 		}
 	}
