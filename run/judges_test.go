@@ -191,3 +191,46 @@ func TestGRMVoteFigures(t *testing.T) {
 		t.Fatal(tk.Description())
 	}
 }
+
+// The iterated DPO reference: the first iteration's is the run's
+// reference; a later iteration's is the policy as it starts, saved, so a
+// run resumed inside that iteration (a fresh plug-in, a policy that has
+// moved on) loads it instead of copying its current policy.
+func TestSelfRationalizationReference(t *testing.T) {
+	cfg := lm.Config{VocabSize: 16, HiddenSize: 8, IntermediateSize: 16, NumHiddenLayers: 1, NumAttentionHeads: 2,
+		NumKeyValueHeads: 2, RopeTheta: 1e4, RMSNormEps: 1e-6, MaxPositionEmbeddings: 16}
+	policy, err := lm.New(cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := LoadRecipe("self_rationalization")
+	ru := &runner{r: r, dir: t.TempDir(), policy: policy, ref: policy.Clone()}
+	newSR := func() *selfRationalization {
+		return &selfRationalization{cfg: SelfRationalizationConfig{Ref: "iteration", IterationSteps: 3}}
+	}
+	w := func(m *lm.Model) float32 { return m.Params()[0].W[0] }
+	s := newSR()
+	for step, want := range map[int]*lm.Model{0: ru.ref, 2: ru.ref} {
+		if got, _ := s.reference(ru, step); got != want {
+			t.Fatalf("step %d: not the run's reference", step)
+		}
+	}
+	policy.Params()[0].W[0] += 1 // training moved the policy
+	atStart := w(policy)
+	ref3, err := s.reference(ru, 3)
+	if err != nil || ref3 == ru.ref || w(ref3) != atStart {
+		t.Fatalf("iteration 2's reference: %v, weight %v want %v", err, w(ref3), atStart)
+	}
+	if again, _ := s.reference(ru, 5); again != ref3 {
+		t.Fatal("the reference changed inside an iteration")
+	}
+	policy.Params()[0].W[0] += 1 // step 4 trained, then the run was killed and resumed
+	resumed, err := newSR().reference(ru, 4)
+	if err != nil || w(resumed) != atStart {
+		t.Fatalf("resumed inside iteration 2: weight %v, want the saved %v (%v)", w(resumed), atStart, err)
+	}
+	s.cfg.Ref = "initial"
+	if got, _ := s.reference(ru, 7); got != ru.ref {
+		t.Fatal("ref initial: not the run's reference")
+	}
+}

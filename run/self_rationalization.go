@@ -14,7 +14,10 @@ package run
 // instead (SFT on the same self-generated data, the ablation).
 //
 // CHOICEs kept as knobs: beta, nll, pairs_per_item, meta_judge, ref,
-// iteration_steps, loss. Mini-batches must hold whole groups.
+// iteration_steps, loss. Mini-batches must hold whole groups. The
+// reference log-probs are left in the step's advantage (refLogp), so the
+// loop's logged kl, and its KL term when rl.kl_coef > 0, are against the
+// same reference as DPO's.
 
 import (
 	"fmt"
@@ -72,7 +75,7 @@ func init() {
 				return nil, fmt.Errorf("cannot run with dapo (its resampling breaks whole groups)")
 			}
 			return &selfRationalization{cfg: *c, dpo: rl.DPO{Beta: c.Beta, NLL: c.NLL}}, nil
-		}, "self_rationalization.iteration_steps=1")
+		}, "self_rationalization.iteration_steps=3")
 }
 
 type selfRationalization struct {
