@@ -124,17 +124,24 @@ func TestSSRZeroRewards(t *testing.T) {
 	if xs[0].reward != 0.2 || xs[1].reward != 0.9 || xs[2].reward != -0.5 {
 		t.Fatalf("rewards %v %v %v", xs[0].reward, xs[1].reward, xs[2].reward)
 	}
+	for i, x := range xs {
+		if x.correct {
+			t.Fatalf("sample %d: correctness left for training", i)
+		}
+	}
 	if m["ssr_q"].(float64) != 1.0/3 || math.Abs(m["ssr_gap"].(float64)-(0.2-1.0/3)) > 1e-12 || m["ssr_format_fail"].(float64) != 1.0/3 {
 		t.Fatalf("metrics %v", m)
 	}
 	for _, set := range [][]string{{"rl.adv_estimator=psr"}, {"judge.template={question} {response}"}, {"judge.max_score=10"},
-		{"env.name=single"}, {"judge.model=endpoint"}} {
+		{"env.name=single"}, {"judge.model=endpoint"}, {"drpo={}"}, {"overthinking={}"}} {
 		r, _ := LoadRecipe("ssr_zero")
 		if err := r.Set(set); err != nil {
 			continue // refused already
 		}
 		if _, err := buildMethods(r); err == nil {
 			t.Errorf("%v: ssr_zero accepted it", set)
+		} else if strings.HasSuffix(set[0], "={}") && !strings.Contains(err.Error(), "correctness") {
+			t.Errorf("%v: refused for another reason: %v", set, err)
 		}
 	}
 	for _, set := range [][]string{{"judge.model=reference"}, {"judge.name=verifier"}} {

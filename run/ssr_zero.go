@@ -18,8 +18,10 @@ package run
 // model: policy (self, the current weights), model: reference (a frozen
 // copy of the initial policy), name: verifier (the oracle: plain GRPO on
 // the verifier, for comparison). Advantage estimators that read the
-// verifier's correctness (psr, nsr, full, w_reinforce) are refused, so
-// correctness is measured but never trained on. Not done: SSR-X (mixing
+// verifier's correctness (psr, nsr, full, w_reinforce) and methods that
+// do (correctnessReaders) are refused, and the samples' correctness is
+// cleared once measured, so it is logged but never trained on (the step's
+// accuracy and the evaluations are the verifier's). Not done: SSR-X (mixing
 // an external quality-estimation metric).
 
 import (
@@ -54,6 +56,11 @@ func checkSelfJudging(r *Recipe) error {
 	case "psr", "nsr", "full", "w_reinforce":
 		return fmt.Errorf("rl.adv_estimator %s reads the verifier's correctness; SSR-Zero trains on the judge's reward only", r.RL.AdvEstimator)
 	}
+	for _, n := range correctnessReaders {
+		if _, ok := r.Methods[n]; ok {
+			return fmt.Errorf("method %s reads the verifier's correctness; SSR-Zero trains on the judge's reward only", n)
+		}
+	}
 	if r.Env.Name != "self_judge" {
 		return fmt.Errorf("needs env self_judge (its demonstrations teach the policy to judge), not %q", r.Env.Name)
 	}
@@ -76,6 +83,10 @@ func checkSelfJudging(r *Recipe) error {
 	}
 	return nil
 }
+
+// correctnessReaders are the methods whose hooks or losses read a
+// sample's verifier correctness.
+var correctnessReaders = []string{"drpo", "efficiency_rl", "grpo_lambda", "laser", "overthinking"}
 
 type ssrZero struct{ c SSRZeroConfig }
 
@@ -100,6 +111,7 @@ func (s *ssrZero) beforeAdvantages(ru *runner, xs []sample, m map[string]any) er
 		if x.correct {
 			corr[i] = 1
 		}
+		x.correct = false // measured above; from here on nothing in training can read it
 	}
 	m["ssr_reward_self"], m["ssr_q"] = mean(self), mean(q)
 	m["ssr_gap"] = mean(self) - mean(q)
