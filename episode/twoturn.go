@@ -17,6 +17,10 @@ type DemoPart struct {
 	// NoEOS marks a policy turn that ends on a stop sequence (a tool
 	// call's closing tag) rather than EOS.
 	NoEOS bool
+	// Prompt marks a first part that replaces the task's prompt: a
+	// demonstration that starts from a prompt of its own (self_judge's
+	// judge examples, which start from the judge's prompt).
+	Prompt bool
 }
 
 // Demonstrator is implemented by environments whose episodes have a shape

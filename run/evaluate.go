@@ -99,6 +99,8 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 	}
 	var totalLen, formatOK, wrongBranch, recovered float64
 	var all []*episode.Episode
+	voters := hooks[evalVoter](ru)
+	perProblem := make([][]*episode.Episode, len(ps)) // for the voters
 	var pending []task.Problem
 	var owner []int
 	flush := func() error {
@@ -137,6 +139,9 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 			}
 			votes[i] = append(votes[i], eval.Vote{Answer: ans, Correct: rw.Correct})
 			all = append(all, x.ep)
+			if len(voters) > 0 {
+				perProblem[i] = append(perProblem[i], x.ep)
+			}
 		}
 		for h, rr := range rerankers {
 			scores, err := rr.rerankScores(ru, prompts, comps)
@@ -195,6 +200,14 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 				}
 			}
 			res.Extra[rr.rerankKey()] = acc
+		}
+	}
+	for _, v := range voters {
+		for k, f := range v.voteFigures(ru, ps, perProblem) {
+			if res.Extra == nil {
+				res.Extra = map[string]float64{}
+			}
+			res.Extra[k] = f
 		}
 	}
 	res.Seconds = time.Since(t0).Seconds()

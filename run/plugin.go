@@ -18,6 +18,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/autodidact-rl/autodidact/episode"
 	"github.com/autodidact-rl/autodidact/lm"
 	"github.com/autodidact-rl/autodidact/task"
 )
@@ -126,6 +127,12 @@ type (
 	reranker interface {
 		rerankKey() string
 		rerankScores(ru *runner, prompts, comps [][]int32) ([]float64, error)
+	}
+	// evalVoter computes figures from each held-out problem's sampled
+	// episodes, reported as evaluation extras (GRM's voting accuracy over
+	// k judgements).
+	evalVoter interface {
+		voteFigures(ru *runner, ps []task.Problem, eps [][]*episode.Episode) map[string]float64
 	}
 	// stateful methods keep state across steps; it is saved in checkpoints
 	// so a resumed run continues exactly.

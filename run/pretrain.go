@@ -100,7 +100,14 @@ func (ru *runner) lmBatch(c PretrainConfig, completionOnly bool, g int) (*lm.Bat
 		} else {
 			parts[0].Text = solve()
 		}
-		for _, part := range parts {
+		for k, part := range parts {
+			if k == 0 && part.Prompt { // the demonstration's own prompt replaces the task's
+				if row, err = ru.promptIDs(part.Text); err != nil {
+					return nil, err
+				}
+				tr = make([]bool, len(row))
+				continue
+			}
 			ids, err := ru.tok.Encode(part.Text)
 			if err != nil {
 				return nil, fmt.Errorf("solution of %q: %w", p.Question, err)

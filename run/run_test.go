@@ -195,7 +195,8 @@ func TestResumeAfterKill(t *testing.T) {
 		{"ppo", "step-00000032"},
 		{"two_turn_critic", "step-00000032"}, // a second trained model, checkpointed beside the policy
 		{"two_turn", "step-00000032"},
-		{"grpo", "step-00000010"}, // inside pretraining
+		{"self_rationalization", "step-00000034"}, // inside a DPO iteration
+		{"grpo", "step-00000010"},                 // inside pretraining
 	} {
 		method := tc.method
 		t.Run(method+"-after-"+tc.killAfter, func(t *testing.T) {
