@@ -44,7 +44,7 @@ offline dataset of transitions from a random or trained policy.`,
 		Short: "list the environments",
 		Args:  noArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return listEnvs(cmd.OutOrStdout()) },
-	}, newControlTrainCmd(), newControlEvalCmd(), newControlDatasetCmd())
+	}, newControlTrainCmd(), newControlEvalCmd(), newControlDatasetCmd(), newControlSpeedCmd())
 	return c
 }
 
