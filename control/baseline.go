@@ -26,6 +26,8 @@ type BaselineOptions struct {
 	Seed    uint64
 	Steps   int
 	Smoke   bool
+	// CheckpointEvery overrides td3's checkpoint period (0: default).
+	CheckpointEvery int
 }
 
 // IsOffline reports whether algo learns from a dataset.
@@ -57,6 +59,9 @@ func RunBaseline(o BaselineOptions, dir string, evalEpisodes int, log io.Writer)
 		}
 		cfg.Seed, cfg.Steps = o.Seed, steps(cfg.Steps)
 		cfg.LearningStart = min(cfg.LearningStart, cfg.Steps/2)
+		if o.CheckpointEvery > 0 {
+			cfg.CheckpointEvery = o.CheckpointEvery
+		}
 		return RunTD3(cfg, dir, evalEpisodes, log)
 	case "td3bc":
 		cfg := DefaultTD3BC(o.Dataset)

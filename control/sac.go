@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/autodidact-rl/autodidact/control/env"
 	"github.com/autodidact-rl/autodidact/nn"
 )
 
@@ -27,12 +26,15 @@ type SACConfig struct {
 	Autotune      bool    `json:"autotune"`
 	Alpha         float64 `json:"alpha"`
 	Hidden        []int   `json:"hidden"`
+	// CheckpointEvery is the period of state.gob in env steps (0: none).
+	CheckpointEvery int `json:"checkpoint_every"`
 }
 
 // DefaultSAC returns the defaults for env.
 func DefaultSAC(envName string) SACConfig {
 	return SACConfig{Env: envName, Seed: 1, Steps: 20000, Buffer: 1_000_000, Batch: 256, LearningStart: 5000,
-		Gamma: 0.99, Tau: 0.005, PolicyLR: 3e-4, QLR: 1e-3, PolicyEvery: 2, Autotune: true, Alpha: 0.2, Hidden: []int{256, 256}}
+		Gamma: 0.99, Tau: 0.005, PolicyLR: 3e-4, QLR: 1e-3, PolicyEvery: 2, Autotune: true, Alpha: 0.2, Hidden: []int{256, 256},
+		CheckpointEvery: 5000}
 }
 
 const (
@@ -49,55 +51,24 @@ const (
 //
 // Truncated transitions bootstrap (term = 0); terminal ones do not.
 func TrainSAC(cfg SACConfig, log io.Writer, metrics func(map[string]any)) (*Policy, error) {
+	return trainSAC(cfg, log, metrics, nil)
+}
+
+func trainSAC(cfg SACConfig, log io.Writer, metrics func(map[string]any), ck *ckpt) (*Policy, error) {
 	box, err := boxOf(cfg.Env)
 	if err != nil {
 		return nil, fmt.Errorf("sac: %w", err)
 	}
-	e, _ := env.Make(cfg.Env)
-	r := rand.New(rand.NewPCG(cfg.Seed, 0x736163))
+	pcg := rand.NewPCG(cfg.Seed, 0x736163)
+	r := rand.New(pcg)
 	ag, err := newSACAgent(cfg, box, r)
 	if err != nil {
 		return nil, err
 	}
-	buf := newTransitions(max(1, min(cfg.Buffer, cfg.Steps)), box.od, box.ad)
-	episode := uint64(0)
-	obs := e.Reset(cfg.Seed*1_000_003 + episode)
-	var ret float64
-	var recent []float64
-	for step := 0; step < cfg.Steps; step++ {
-		var a []float64
-		if step < cfg.LearningStart {
-			a = make([]float64, box.ad)
-			for d := range a {
-				a[d] = box.low[d] + (box.high[d]-box.low[d])*r.Float64()
-			}
-		} else {
-			a = ag.actor.sample(obs, 1, r).act
-		}
-		s := e.Step(a)
-		buf.add(obs, s.Obs, a, s.Reward, s.Terminated)
-		ret += s.Reward
-		obs = s.Obs
-		if s.Terminated || s.Truncated {
-			recent = append(recent, ret)
-			ret = 0
-			episode++
-			obs = e.Reset(cfg.Seed*1_000_003 + episode)
-		}
-		if step >= cfg.LearningStart {
-			ag.update(buf.sample(r, cfg.Batch), step)
-		}
-		if (step+1)%1000 == 0 {
-			m := meanLast(recent, 10)
-			if metrics != nil {
-				metrics(map[string]any{"env_steps": step + 1, "episode_return": m, "q_loss": ag.qLoss / 1000,
-					"actor_loss": ag.aLoss / 1000, "alpha": ag.temp.alpha()})
-			}
-			if log != nil {
-				fmt.Fprintf(log, "sac %s step %d  return(last 10) %.1f  alpha %.3f\n", cfg.Env, step+1, m, ag.temp.alpha())
-			}
-			ag.qLoss, ag.aLoss = 0, 0
-		}
+	l := onlineLoop{envName: cfg.Env, seed: cfg.Seed, steps: cfg.Steps, buffer: cfg.Buffer, batch: cfg.Batch,
+		randomUntil: cfg.LearningStart, updateFrom: cfg.LearningStart, utd: 1, logEvery: 1000, pcg: pcg, r: r}
+	if err := runOnline(l, ag, ck, log, metrics); err != nil {
+		return nil, fmt.Errorf("sac: %w", err)
 	}
 	return ag.actor.policy(), nil
 }
@@ -162,4 +133,41 @@ func copyParams(dst, src *nn.MLP) {
 	for i := range s {
 		copy(d[i].W, s[i].W)
 	}
+}
+
+func (ag *sacAgent) explore(obs []float32) []float64 { return ag.actor.sample(obs, 1, ag.r).act }
+
+func (ag *sacAgent) report(done int, ret float64) (map[string]any, string) {
+	m := map[string]any{"env_steps": done, "episode_return": ret, "q_loss": ag.qLoss / 1000,
+		"actor_loss": ag.aLoss / 1000, "alpha": ag.temp.alpha()}
+	line := fmt.Sprintf("sac %s step %d  return(last 10) %.1f  alpha %.3f", ag.cfg.Env, done, ret, ag.temp.alpha())
+	ag.qLoss, ag.aLoss = 0, 0
+	return m, line
+}
+
+func (ag *sacAgent) save(s *trainState) {
+	s.putParams(ag.actor.net.Params())
+	s.putParams(ag.critic.net.params())
+	s.putParams(ag.critic.targ.params())
+	s.putAdam("actor", ag.actor.opt)
+	s.putAdam("critic", ag.critic.opt)
+	s.putTemp("alpha", &ag.temp)
+	s.Floats["q_loss"], s.Floats["actor_loss"] = ag.qLoss, ag.aLoss
+}
+
+func (ag *sacAgent) load(s *trainState) error {
+	for _, ps := range [][]*nn.Param{ag.actor.net.Params(), ag.critic.net.params(), ag.critic.targ.params()} {
+		if err := s.getParams(ps); err != nil {
+			return err
+		}
+	}
+	if err := s.getAdam("actor", ag.actor.opt); err != nil {
+		return err
+	}
+	if err := s.getAdam("critic", ag.critic.opt); err != nil {
+		return err
+	}
+	s.getTemp("alpha", &ag.temp)
+	ag.qLoss, ag.aLoss = s.Floats["q_loss"], s.Floats["actor_loss"]
+	return nil
 }
