@@ -73,10 +73,11 @@ type controlTrainOptions struct {
 	normObs        bool
 	normReward     bool
 	threads        int
+	sets           []string // KEY=VALUE configuration overrides (wsrl)
 }
 
 // controlAlgos are the algorithms of `control train`.
-var controlAlgos = append([]string{"ppo", "sac"}, control.BaselineAlgos...)
+var controlAlgos = append(append([]string{"ppo", "sac"}, control.BaselineAlgos...), control.FineTuneAlgos...)
 
 // newControlTrainCmd is `control train --algo ppo --env NAME --seed N
 // --steps N [--out DIR]`.
@@ -108,6 +109,7 @@ func newControlTrainCmd() *cobra.Command {
 	f.IntVar(&o.ckptEvery, "checkpoint-every", 0, "checkpoint period: env steps for sac/td3, updates for ppo (default 5000 and 50; offline algorithms do not checkpoint)")
 	f.BoolVar(&o.normObs, "norm-obs", false, "ppo: standardise observations with running statistics (folded into the saved policy)")
 	f.BoolVar(&o.normReward, "norm-reward", false, "ppo: scale rewards by the running std of the discounted return")
+	f.StringArrayVar(&o.sets, "set", nil, "wsrl: override a configuration field, KEY=VALUE (JSON names of config.json, e.g. warmup_steps=0)")
 	f.IntVar(&o.threads, "threads", 0, "worker threads (default: AUTODIDACT_THREADS or all cores); results are reproducible for a thread count")
 	c.RegisterFlagCompletionFunc("env", completeEnvs)
 	c.RegisterFlagCompletionFunc("algo", cobra.FixedCompletions(controlAlgos, cobra.ShellCompDirectiveNoFileComp))
@@ -132,6 +134,9 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 	if (o.normObs || o.normReward) && o.algo != "ppo" && o.resume == "" {
 		return fmt.Errorf("%s: --norm-obs and --norm-reward are for ppo, not %s", cmd, o.algo)
 	}
+	if len(o.sets) > 0 && !slices.Contains(control.FineTuneAlgos, o.algo) && o.resume == "" {
+		return fmt.Errorf("%s: --set is for %s, not %s", cmd, strings.Join(control.FineTuneAlgos, ", "), o.algo)
+	}
 	if o.resume != "" {
 		if o.episodes < 1 || o.episodes > maxControlEpisodes {
 			return fmt.Errorf("%s: --eval-episodes %d: want 1 to %d", cmd, o.episodes, maxControlEpisodes)
@@ -146,7 +151,7 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 	if !slices.Contains(controlAlgos, o.algo) {
 		return fmt.Errorf("control train: algo %q: want one of %s", o.algo, strings.Join(controlAlgos, ", "))
 	}
-	if o.dataset != "" && !control.IsOffline(o.algo) {
+	if o.dataset != "" && !control.UsesDataset(o.algo) {
 		return fmt.Errorf("control train: --dataset is for the offline algorithms (td3bc, iql, cql), not %s", o.algo)
 	}
 	e, err := env.Make(o.env)
@@ -198,6 +203,9 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 			return err
 		}
 		s, err = control.RunSAC(cfg, dir, o.episodes, stdout)
+	case "wsrl":
+		s, err = control.RunFineTune(control.FineTuneOptions{Algo: o.algo, Env: o.env, Dataset: o.dataset, Seed: o.seed,
+			Steps: o.steps, Smoke: o.smoke, CheckpointEvery: o.ckptEvery, Sets: o.sets}, dir, o.episodes, stdout)
 	default:
 		s, err = control.RunBaseline(control.BaselineOptions{Algo: o.algo, Env: o.env, Dataset: o.dataset, Seed: o.seed,
 			Steps: o.steps, Smoke: o.smoke, CheckpointEvery: o.ckptEvery}, dir, o.episodes, stdout)
