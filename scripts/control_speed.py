@@ -27,6 +27,9 @@ import os
 import statistics
 import subprocess
 import sys
+import functools
+
+print = functools.partial(print, flush=True)  # progress shows up in a log file
 
 OBS, ACT, HID, BATCH = 3, 1, 256, 256
 

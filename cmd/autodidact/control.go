@@ -109,7 +109,7 @@ func newControlTrainCmd() *cobra.Command {
 	f.IntVar(&o.ckptEvery, "checkpoint-every", 0, "checkpoint period: env steps for sac/td3, updates for ppo (default 5000 and 50; offline algorithms do not checkpoint)")
 	f.BoolVar(&o.normObs, "norm-obs", false, "ppo: standardise observations with running statistics (folded into the saved policy)")
 	f.BoolVar(&o.normReward, "norm-reward", false, "ppo: scale rewards by the running std of the discounted return")
-	f.StringArrayVar(&o.sets, "set", nil, "wsrl: override a configuration field, KEY=VALUE (JSON names of config.json, e.g. warmup_steps=0)")
+	f.StringArrayVar(&o.sets, "set", nil, "ppo, sac, wsrl: override a configuration field, KEY=VALUE (the JSON names of config.json, e.g. num_envs=16, warmup_steps=0)")
 	f.IntVar(&o.threads, "threads", 0, "worker threads (default: AUTODIDACT_THREADS or all cores); results are reproducible for a thread count")
 	c.RegisterFlagCompletionFunc("env", completeEnvs)
 	c.RegisterFlagCompletionFunc("algo", cobra.FixedCompletions(controlAlgos, cobra.ShellCompDirectiveNoFileComp))
@@ -134,8 +134,8 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 	if (o.normObs || o.normReward) && o.algo != "ppo" && o.resume == "" {
 		return fmt.Errorf("%s: --norm-obs and --norm-reward are for ppo, not %s", cmd, o.algo)
 	}
-	if len(o.sets) > 0 && !slices.Contains(control.FineTuneAlgos, o.algo) && o.resume == "" {
-		return fmt.Errorf("%s: --set is for %s, not %s", cmd, strings.Join(control.FineTuneAlgos, ", "), o.algo)
+	if setAlgos := append([]string{"ppo", "sac"}, control.FineTuneAlgos...); len(o.sets) > 0 && !slices.Contains(setAlgos, o.algo) && o.resume == "" {
+		return fmt.Errorf("%s: --set is for %s, not %s", cmd, strings.Join(setAlgos, ", "), o.algo)
 	}
 	if o.resume != "" {
 		if o.episodes < 1 || o.episodes > maxControlEpisodes {
@@ -181,6 +181,9 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 		cfg.NormObs, cfg.NormReward = o.normObs, o.normReward
 		if o.ckptEvery > 0 {
 			cfg.CheckpointEvery = o.ckptEvery
+		}
+		if err := control.ApplySets(&cfg, o.sets); err != nil {
+			return fmt.Errorf("%s: %w", cmd, err)
 		}
 		if o.steps > 0 {
 			cfg.Steps = o.steps
