@@ -150,6 +150,11 @@ func boxOf(name string) (boxSpec, error) {
 	if err != nil {
 		return boxSpec{}, err
 	}
+	return boxOfEnv(e, name)
+}
+
+// boxOfEnv is boxOf for an environment instance (a wrapped one).
+func boxOfEnv(e env.Env, name string) (boxSpec, error) {
 	os, as := e.ObservationSpace(), e.ActionSpace()
 	if as.Discrete > 0 {
 		return boxSpec{}, fmt.Errorf("%s has a discrete action space; this algorithm needs a box", name)

@@ -36,15 +36,22 @@ type onlineLoop struct {
 	utd, logEvery           int
 	pcg                     *rand.PCG
 	r                       *rand.Rand
-	buf                     *transitions // nil: a new one of min(buffer, steps)
+	buf                     *transitions          // nil: a new one of min(buffer, steps)
+	wrap                    func(env.Env) env.Env // nil: the environment as made
 }
 
 func runOnline(l onlineLoop, ag onlineAgent, ck *ckpt, log io.Writer, metrics func(map[string]any)) error {
-	box, err := boxOf(l.envName)
+	e, err := env.Make(l.envName)
 	if err != nil {
 		return err
 	}
-	e, _ := env.Make(l.envName)
+	if l.wrap != nil {
+		e = l.wrap(e)
+	}
+	box, err := boxOfEnv(e, l.envName)
+	if err != nil {
+		return err
+	}
 	buf := l.buf
 	if buf == nil {
 		buf = newTransitions(max(1, min(l.buffer, l.steps)), box.od, box.ad)

@@ -2,6 +2,7 @@ package control
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -131,6 +132,10 @@ func runAlgoCk(algo string, cfg any, envName string, seed uint64, steps int, o r
 		WallSeconds: time.Since(start).Seconds()}
 	sj, _ := json.MarshalIndent(s, "", "  ")
 	if err := checkpoint.WriteFileAtomic(filepath.Join(dir, "summary.json"), append(sj, '\n')); err != nil {
+		return nil, err
+	}
+	// A finished run needs no checkpoint (summary.json marks it done).
+	if err := os.Remove(filepath.Join(dir, StateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
 	return s, nil

@@ -72,6 +72,7 @@ type WSRLConfig struct {
 	Gamma         float64 `json:"discount"`
 	Tau           float64 `json:"tau"`
 	BCWeight      float64 `json:"offline_bc_weight"`
+	BCQ           float64 `json:"offline_q_alpha"` // lambda = offline_q_alpha / mean|Q| (0: pure BC)
 	OfflineRatio  float64 `json:"offline_data_ratio"`
 	Hidden        []int   `json:"hidden"`
 	Buffer        int     `json:"replay_capacity"`
@@ -87,7 +88,7 @@ type WSRLConfig struct {
 func DefaultWSRL(datasetPath string) WSRLConfig {
 	return WSRLConfig{Dataset: datasetPath, Seed: 1, OfflineSteps: 20000, OnlineSteps: 20000, Warmup: 1000, UTD: 4, Batch: 256,
 		Ensemble: 2, Subsample: 2, TempInit: 1, ActorLR: 1e-4, CriticLR: 3e-4, TempLR: 1e-4, Gamma: 0.99, Tau: 0.005,
-		BCWeight: 1, Hidden: []int{64, 64}, Buffer: 2_000_000, EvalEvery: 1000, EvalEpisodes: 5, CheckpointEvery: 5000}
+		BCWeight: 1, BCQ: 2.5, Hidden: []int{64, 64}, Buffer: 2_000_000, EvalEvery: 1000, EvalEpisodes: 5, CheckpointEvery: 5000}
 }
 
 // SmokeWSRL is a tiny run on 1000 random transitions of env.
@@ -128,6 +129,16 @@ func redqTarget(q []float64, idx []int, r, gamma, mask float64) float64 {
 		m = math.Min(m, q[i])
 	}
 	return r + gamma*mask*m
+}
+
+// redqBackup is redqTarget minus gamma mask alpha log pi(a'|s') when
+// backup (the entropy backup of SAC and FastRLAP's sim config).
+func redqBackup(q []float64, idx []int, r, gamma, mask, alphaLogp float64, backup bool) float64 {
+	y := redqTarget(q, idx, r, gamma, mask)
+	if backup {
+		y -= gamma * mask * alphaLogp
+	}
+	return y
 }
 
 // softplusTemp is the temperature alpha = softplus(rho) with loss
@@ -281,9 +292,9 @@ type redqSAC struct {
 	actorLR, criticLR, tempLR  float64
 	utd, subsample             int
 	backupEntropy              bool
-	actorMin                   bool // actor loss on min over members (WSRL) or their mean (FastRLAP)
-	actorLastOnly              bool // actor/temperature step on the last mini-batch only (FastRLAP)
-	bc                         float64
+	actorMin                   bool    // actor loss on min over members (WSRL) or their mean (FastRLAP)
+	actorLastOnly              bool    // actor/temperature step on the last mini-batch only (FastRLAP)
+	bc, bcQ                    float64 // offline BC weight and the Q term's alpha (lambda = bcQ / mean|Q|)
 	r                          *rand.Rand
 	qLoss, aLoss, meanQ, alpha float64
 	n                          int
@@ -314,10 +325,7 @@ func (s *redqSAC) step(b batch) {
 		}
 		y := make([]float64, mb)
 		for i := range y {
-			y[i] = redqTarget(tq[i*s.q.K:(i+1)*s.q.K], s.idx, b.rew[lo+i], s.gamma, b.nd[lo+i])
-			if s.backupEntropy {
-				y[i] -= s.gamma * b.nd[lo+i] * alpha * ns.logp[i]
-			}
+			y[i] = redqBackup(tq[i*s.q.K:(i+1)*s.q.K], s.idx, b.rew[lo+i], s.gamma, b.nd[lo+i], alpha*ns.logp[i], s.backupEntropy)
 		}
 		s.qLoss += s.q.regress(obs, act, y, s.criticLR)
 		s.q.targ.polyakFrom(s.q.net, s.tau)
@@ -338,6 +346,13 @@ func (s *redqSAC) step(b batch) {
 	}
 	aLoss := alpha*lp - mq
 	if s.bc > 0 {
+		// Offline: the Q term scaled by lambda = 2.5 / mean|Q| (TD3+BC's
+		// normalisation), so that BC dominates where Q is unreliable.
+		lam := s.bcQ / math.Max(math.Abs(mq), 1)
+		for k := range dQ {
+			dQ[k] *= lam
+		}
+		aLoss = alpha*lp - lam*mq
 		blp, dlp := s.actor.bcLogProb(ps, b.act[lo*ad:])
 		extra = make([]float64, len(dlp))
 		for k := range dlp {
@@ -438,10 +453,12 @@ func trainWSRL(cfg WSRLConfig, log io.Writer, metrics func(map[string]any), ck *
 	envName := cfg.Env
 	var d *dataset.Dataset
 	var err error
-	if cfg.OfflineSteps > 0 || cfg.OfflineRatio > 0 {
+	if cfg.Dataset != "" {
 		if envName, err = offlineEnv(cfg.Dataset, cfg.Env); err != nil {
 			return nil, fmt.Errorf("wsrl: %w", err)
 		}
+	}
+	if cfg.OfflineSteps > 0 || cfg.OfflineRatio > 0 {
 		if d, err = loadOffline(cfg.Dataset, envName, cfg.Collect, cfg.Seed); err != nil {
 			return nil, fmt.Errorf("wsrl: %w", err)
 		}
@@ -476,7 +493,7 @@ func trainWSRL(cfg WSRLConfig, log io.Writer, metrics func(map[string]any), ck *
 	resuming := ck != nil && ck.resume != nil
 	// Phase 1 (skipped on resume: the checkpoint holds its result).
 	if cfg.OfflineSteps > 0 && !resuming {
-		s.bc = cfg.BCWeight
+		s.bc, s.bcQ = cfg.BCWeight, cfg.BCQ
 		for i := 0; i < cfg.OfflineSteps; i++ {
 			s.step(off.sample(r, cfg.Batch))
 			if log != nil && (i+1)%max(1, cfg.OfflineSteps/5) == 0 {
@@ -538,7 +555,7 @@ func init() {
 
 // FineTuneAlgos are the online algorithms that start from offline data
 // (RunFineTune knows them).
-var FineTuneAlgos = []string{"wsrl"}
+var FineTuneAlgos = []string{"wsrl", "fastrlap"}
 
 // UsesDataset reports whether algo reads --dataset (offline learners and
 // the fine-tuning ones).
@@ -588,6 +605,28 @@ func RunFineTune(o FineTuneOptions, dir string, evalEpisodes int, log io.Writer)
 			return nil, fmt.Errorf("wsrl: offline pre-training needs --dataset FILE (or --smoke, or --set offline_steps=0 for SAC from scratch)")
 		}
 		return RunWSRL(cfg, dir, evalEpisodes, log)
+	case "fastrlap":
+		cfg := DefaultFastRLAP()
+		if o.Smoke {
+			cfg = SmokeFastRLAP()
+		}
+		switch {
+		case o.Env == "Driving-v0" || o.Env == "DrivingCaRL-v0":
+			cfg.Env = o.Env
+		case !o.Smoke && o.Env != "":
+			return nil, fmt.Errorf("fastrlap drives: want --env Driving-v0 or DrivingCaRL-v0, not %s", o.Env)
+		} // a smoke run on another environment uses Driving-v0
+		cfg.Seed = o.Seed
+		if o.Steps > 0 {
+			cfg.OnlineSteps = o.Steps
+		}
+		if o.CheckpointEvery > 0 {
+			cfg.CheckpointEvery = o.CheckpointEvery
+		}
+		if err := ApplySets(&cfg, o.Sets); err != nil {
+			return nil, fmt.Errorf("fastrlap: %w", err)
+		}
+		return RunFastRLAP(cfg, dir, evalEpisodes, log)
 	}
 	return nil, fmt.Errorf("algo %q: want one of %v", o.Algo, FineTuneAlgos)
 }

@@ -206,7 +206,7 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 			return err
 		}
 		s, err = control.RunSAC(cfg, dir, o.episodes, stdout)
-	case "wsrl":
+	case "wsrl", "fastrlap":
 		s, err = control.RunFineTune(control.FineTuneOptions{Algo: o.algo, Env: o.env, Dataset: o.dataset, Seed: o.seed,
 			Steps: o.steps, Smoke: o.smoke, CheckpointEvery: o.ckptEvery, Sets: o.sets}, dir, o.episodes, stdout)
 	default:
