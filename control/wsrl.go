@@ -73,6 +73,7 @@ type WSRLConfig struct {
 	Tau           float64 `json:"tau"`
 	BCWeight      float64 `json:"offline_bc_weight"`
 	BCQ           float64 `json:"offline_q_alpha"` // lambda = offline_q_alpha / mean|Q| (0: pure BC)
+	OfflineLR     float64 `json:"offline_actor_lr"`
 	OfflineRatio  float64 `json:"offline_data_ratio"`
 	Hidden        []int   `json:"hidden"`
 	Buffer        int     `json:"replay_capacity"`
@@ -88,7 +89,7 @@ type WSRLConfig struct {
 func DefaultWSRL(datasetPath string) WSRLConfig {
 	return WSRLConfig{Dataset: datasetPath, Seed: 1, OfflineSteps: 20000, OnlineSteps: 20000, Warmup: 1000, UTD: 4, Batch: 256,
 		Ensemble: 2, Subsample: 2, TempInit: 1, ActorLR: 1e-4, CriticLR: 3e-4, TempLR: 1e-4, Gamma: 0.99, Tau: 0.005,
-		BCWeight: 1, BCQ: 2.5, Hidden: []int{64, 64}, Buffer: 2_000_000, EvalEvery: 1000, EvalEpisodes: 5, CheckpointEvery: 5000}
+		BCWeight: 1, BCQ: 2.5, OfflineLR: 1e-3, Hidden: []int{64, 64}, Buffer: 2_000_000, EvalEvery: 1000, EvalEpisodes: 5, CheckpointEvery: 5000}
 }
 
 // SmokeWSRL is a tiny run on 1000 random transitions of env.
@@ -494,13 +495,14 @@ func trainWSRL(cfg WSRLConfig, log io.Writer, metrics func(map[string]any), ck *
 	// Phase 1 (skipped on resume: the checkpoint holds its result).
 	if cfg.OfflineSteps > 0 && !resuming {
 		s.bc, s.bcQ = cfg.BCWeight, cfg.BCQ
+		s.actorLR = cfg.OfflineLR
 		for i := 0; i < cfg.OfflineSteps; i++ {
 			s.step(off.sample(r, cfg.Batch))
 			if log != nil && (i+1)%max(1, cfg.OfflineSteps/5) == 0 {
 				fmt.Fprintf(log, "wsrl offline step %d/%d  q_loss %.3f  actor_loss %.3f\n", i+1, cfg.OfflineSteps, s.qLoss/float64(s.n), s.aLoss/float64(s.n))
 			}
 		}
-		s.bc = 0
+		s.bc, s.actorLR = 0, cfg.ActorLR
 		s.qLoss, s.aLoss, s.meanQ, s.n = 0, 0, 0, 0
 	}
 	if !resuming && metrics != nil && cfg.EvalEpisodes > 0 {

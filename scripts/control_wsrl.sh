@@ -23,7 +23,7 @@ if [ ! -f "$OUT/behaviour-sac/summary.json" ]; then
 fi
 DATA="$OUT/pendulum-medium.safetensors"
 [ -f "$DATA" ] || "$AD" control dataset --env Pendulum-v1 --policy "$OUT/behaviour-sac" --noise 1.0 --steps 20000 --seed 5 --out "$DATA"
-COMMON=(--steps 10000 --set offline_steps=5000 --set eval_every=500 --set eval_episodes=5 --set warmup_steps=500 --threads 1 --eval-episodes 10)
+COMMON=(--steps 10000 --set eval_every=500 --set eval_episodes=5 --set warmup_steps=500 --set offline_steps=3000 --threads 1 --eval-episodes 10)
 arm() { # name, extra args...
   local name=$1; shift
   for seed in 1 2 3; do

@@ -216,7 +216,7 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: final_return %.1f (mean of %d greedy episodes), %.0fs; run directory %s\n", o.env, s.FinalReturn, o.episodes, s.WallSeconds, dir)
+	fmt.Fprintf(stdout, "%s: final_return %.1f (mean of %d greedy episodes), %.0fs; run directory %s\n", s.Env, s.FinalReturn, o.episodes, s.WallSeconds, dir)
 	return nil
 }
 
