@@ -28,6 +28,8 @@ type BaselineOptions struct {
 	Smoke   bool
 	Expert  string            // ReCOIL's expert dataset (recoil only)
 	Set     map[string]string // config overrides by JSON name (ApplySet)
+	// CheckpointEvery overrides td3's checkpoint period (0: default).
+	CheckpointEvery int
 }
 
 // IsOffline reports whether algo learns from a dataset.
@@ -64,6 +66,9 @@ func RunBaseline(o BaselineOptions, dir string, evalEpisodes int, log io.Writer)
 		}
 		cfg.Seed, cfg.Steps = o.Seed, steps(cfg.Steps)
 		cfg.LearningStart = min(cfg.LearningStart, cfg.Steps/2)
+		if o.CheckpointEvery > 0 {
+			cfg.CheckpointEvery = o.CheckpointEvery
+		}
 		if err := ApplySet(&cfg, o.Set); err != nil {
 			return nil, fmt.Errorf("td3: %w", err)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/autodidact-rl/autodidact/control/dataset"
 	"github.com/autodidact-rl/autodidact/control/env"
@@ -149,6 +150,11 @@ func boxOf(name string) (boxSpec, error) {
 	if err != nil {
 		return boxSpec{}, err
 	}
+	return boxOfEnv(e, name)
+}
+
+// boxOfEnv is boxOf for an environment instance (a wrapped one).
+func boxOfEnv(e env.Env, name string) (boxSpec, error) {
 	os, as := e.ObservationSpace(), e.ActionSpace()
 	if as.Discrete > 0 {
 		return boxSpec{}, fmt.Errorf("%s has a discrete action space; this algorithm needs a box", name)
@@ -184,119 +190,129 @@ func qIn(obs []float32, act []float64, rows, od, ad int) []float32 {
 	return x
 }
 
-// twinQ is a pair of critics with Polyak-averaged targets and one Adam.
+// twinQ is a pair of critics with Polyak-averaged targets and one Adam,
+// run through the fused ensemble path (see ensemble); q and qt are the
+// members as nn.MLPs (their weights are the ensemble's, so nn's own
+// Forward/Backward on them still train the same critics).
 type twinQ struct {
-	q, qt  [2]*nn.MLP
-	params []*nn.Param
-	opt    *optim.AdamW
-	od, ad int
+	q, qt     [2]*nn.MLP
+	net, targ *ensemble
+	params    []*nn.Param
+	opt       *optim.AdamW
+	od, ad    int
+	x         []float32 // critic input scratch
+	d         []float32 // output gradient scratch [rows, 2]
 }
 
 func newTwinQ(od, ad int, hidden []int, rows int, r *rand.Rand) (*twinQ, error) {
 	t := &twinQ{od: od, ad: ad}
 	var err error
-	for j := range t.q {
-		if t.q[j], err = nn.NewMLP(fmt.Sprintf("q%d", j), mlpSizes(od+ad, hidden, 1), nn.ReLU, rows, r); err != nil {
-			return nil, err
-		}
-		if t.qt[j], err = nn.NewMLP(fmt.Sprintf("q%d_target", j), mlpSizes(od+ad, hidden, 1), nn.ReLU, rows, r); err != nil {
-			return nil, err
-		}
-		copyParams(t.qt[j], t.q[j])
+	if t.net, err = newEnsemble("q", 2, mlpSizes(od+ad, hidden, 1), rows, r); err != nil {
+		return nil, err
 	}
-	t.params = append(t.q[0].Params(), t.q[1].Params()...)
+	if t.targ, err = newEnsemble("q", 2, mlpSizes(od+ad, hidden, 1), rows, r); err != nil {
+		return nil, err
+	}
+	for j := range t.q {
+		t.q[j], t.qt[j] = t.net.members[j], t.targ.members[j]
+		for _, p := range t.qt[j].Params() {
+			p.Name = strings.Replace(p.Name, fmt.Sprintf("q%d.", j), fmt.Sprintf("q%d_target.", j), 1)
+		}
+	}
+	t.targ.copyFrom(t.net)
+	t.params = t.net.params()
 	t.opt = optim.NewAdamW(t.params, adam())
 	return t, nil
 }
 
 func adam() optim.AdamWConfig { return optim.AdamWConfig{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8} }
 
+// input writes the critic inputs [obs, act] into scratch.
+func (t *twinQ) input(obs []float32, act []float64, rows int) []float32 {
+	w := t.od + t.ad
+	if len(t.x) < rows*w {
+		t.x = make([]float32, rows*w)
+	}
+	x := t.x[:rows*w]
+	for i := 0; i < rows; i++ {
+		copy(x[i*w:], obs[i*t.od:(i+1)*t.od])
+		for d := 0; d < t.ad; d++ {
+			x[i*w+t.od+d] = float32(act[i*t.ad+d])
+		}
+	}
+	return x
+}
+
+func (t *twinQ) grad(rows int) []float32 {
+	if len(t.d) < 2*rows {
+		t.d = make([]float32, 2*rows)
+	}
+	d := t.d[:2*rows]
+	clear(d)
+	return d
+}
+
 // targetMin is min_j Q'_j(obs, act) per row.
 func (t *twinQ) targetMin(obs []float32, act []float64, rows int) []float64 {
-	x := qIn(obs, act, rows, t.od, t.ad)
-	a := append([]float32(nil), t.qt[0].Forward(x, rows)...)
-	b := t.qt[1].Forward(x, rows)
+	out := t.targ.forward(t.input(obs, act, rows), rows, 2)
 	m := make([]float64, rows)
 	for i := range m {
-		m[i] = math.Min(float64(a[i]), float64(b[i]))
+		m[i] = math.Min(float64(out[2*i]), float64(out[2*i+1]))
 	}
 	return m
 }
 
-// regress takes one Adam step on sum_j mean (Q_j(s,a) - y)^2 plus, for
-// each critic, extra gradient rows from extra (nil: none); it returns the
-// TD loss.
+// regress takes one Adam step on sum_j mean (Q_j(s,a) - y)^2 and returns
+// the TD loss.
 func (t *twinQ) regress(obs []float32, act []float64, y []float64, lr float64) float64 {
 	B := len(y)
-	x := qIn(obs, act, B, t.od, t.ad)
-	for _, p := range t.params {
-		p.ZeroGrad()
-	}
+	out := t.net.forward(t.input(obs, act, B), B, 2)
+	d := t.grad(B)
 	var l float64
-	for j := range t.q {
-		out := t.q[j].Forward(x, B)
-		d := make([]float32, B)
-		for i := range d {
-			diff := float64(out[i]) - y[i]
+	for i := 0; i < B; i++ {
+		for j := 0; j < 2; j++ {
+			diff := float64(out[2*i+j]) - y[i]
 			l += diff * diff / float64(B)
-			d[i] = float32(2 * diff / float64(B))
+			d[2*i+j] = float32(2 * diff / float64(B))
 		}
-		t.q[j].Backward(d, B)
 	}
+	t.net.zeroGrad()
+	t.net.backward(d, true, false)
 	t.opt.Step(lr)
 	return l
 }
 
-// actionGrad returns d(-mean Q_sel(s, a))/da for rows of act where
-// Q_sel is Q_0 (useMin false, TD3) or the smaller critic of each row
-// (SAC, CQL), together with mean Q_sel. Critic gradients are cleared.
+// actionGrad returns weight * d(-mean Q_sel(s, a))/da for rows of act
+// where Q_sel is Q_0 (useMin false, TD3) or the smaller critic of each
+// row (SAC, CQL), together with mean Q_sel. Critic gradients are cleared.
 func (t *twinQ) actionGrad(obs []float32, act []float64, rows int, useMin bool, weight float64) (dA []float64, meanQ float64) {
-	x := qIn(obs, act, rows, t.od, t.ad)
-	nets := 1
-	var q0, q1 []float32
-	q0 = append([]float32(nil), t.q[0].Forward(x, rows)...)
+	n := 1
 	if useMin {
-		nets = 2
-		q1 = append([]float32(nil), t.q[1].Forward(x, rows)...)
+		n = 2
 	}
-	dA = make([]float64, rows*t.ad)
+	out := t.net.forward(t.input(obs, act, rows), rows, n)
+	d := t.grad(rows)
 	for i := 0; i < rows; i++ {
-		v := float64(q0[i])
-		if useMin {
-			v = math.Min(v, float64(q1[i]))
+		sel := 0
+		if useMin && out[2*i+1] < out[2*i] {
+			sel = 1
 		}
-		meanQ += v / float64(rows)
+		meanQ += float64(out[2*i+sel]) / float64(rows)
+		d[2*i+sel] = float32(-weight / float64(rows))
 	}
-	for j := 0; j < nets; j++ {
-		t.q[j].Forward(x, rows)
-		d := make([]float32, rows)
-		for i := range d {
-			sel := j == 0
-			if useMin {
-				sel = (j == 0 && q0[i] <= q1[i]) || (j == 1 && q1[i] < q0[i])
-			}
-			if sel {
-				d[i] = float32(-weight / float64(rows))
-			}
-		}
-		dx := t.q[j].Backward(d, rows)
-		for i := 0; i < rows; i++ {
-			for dd := 0; dd < t.ad; dd++ {
-				dA[i*t.ad+dd] += float64(dx[i*(t.od+t.ad)+t.od+dd])
-			}
+	dx := t.net.backward(d, false, true)
+	dA = make([]float64, rows*t.ad)
+	w := t.od + t.ad
+	for i := 0; i < rows; i++ {
+		for dd := 0; dd < t.ad; dd++ {
+			dA[i*t.ad+dd] = float64(dx[i*w+t.od+dd])
 		}
 	}
-	for _, p := range t.params {
-		p.ZeroGrad()
-	}
+	t.net.zeroGrad()
 	return dA, meanQ
 }
 
-func (t *twinQ) polyak(tau float64) {
-	for j := range t.q {
-		polyak(t.qt[j], t.q[j], tau)
-	}
-}
+func (t *twinQ) polyak(tau float64) { t.targ.polyakFrom(t.net, tau) }
 
 func polyak(dst, src *nn.MLP, tau float64) {
 	s, d := src.Params(), dst.Params()
@@ -307,27 +323,34 @@ func polyak(dst, src *nn.MLP, tau float64) {
 	}
 }
 
-// detActor is TD3's deterministic actor a = scale * tanh(f(s)) + bias.
+// detActor is TD3's deterministic actor a = scale * tanh(f(s)) + bias
+// (net is fast's only member).
 type detActor struct {
 	net  *nn.MLP
+	fast *ensemble
 	opt  *optim.AdamW
 	box  boxSpec
 	tanh []float64 // tanh of the last forward's outputs
+	d    []float32
 }
 
 func newDetActor(name string, box boxSpec, hidden []int, rows int, r *rand.Rand) (*detActor, error) {
-	net, err := nn.NewMLP(name, mlpSizes(box.od, hidden, box.ad), nn.ReLU, rows, r)
+	fast, err := newEnsemble(name, 1, mlpSizes(box.od, hidden, box.ad), rows, r)
 	if err != nil {
 		return nil, err
 	}
-	return &detActor{net: net, opt: optim.NewAdamW(net.Params(), adam()), box: box}, nil
+	net := fast.members[0]
+	return &detActor{net: net, fast: fast, opt: optim.NewAdamW(net.Params(), adam()), box: box}, nil
 }
 
 // act returns actions for rows of obs and keeps the activations.
 func (a *detActor) act(obs []float32, rows int) []float64 {
-	out := a.net.Forward(obs, rows)
+	out := a.fast.forward(obs, rows, 1)
 	act := make([]float64, rows*a.box.ad)
-	a.tanh = make([]float64, rows*a.box.ad)
+	if cap(a.tanh) < rows*a.box.ad {
+		a.tanh = make([]float64, rows*a.box.ad)
+	}
+	a.tanh = a.tanh[:rows*a.box.ad]
 	for k := range act {
 		d := k % a.box.ad
 		t := math.Tanh(float64(out[k]))
@@ -339,15 +362,16 @@ func (a *detActor) act(obs []float32, rows int) []float64 {
 
 // step backpropagates dL/da through the last act() and takes an Adam step.
 func (a *detActor) step(dA []float64, rows int, lr float64) {
-	for _, p := range a.net.Params() {
-		p.ZeroGrad()
+	a.fast.zeroGrad()
+	if cap(a.d) < len(dA) {
+		a.d = make([]float32, len(dA))
 	}
-	d := make([]float32, len(dA))
+	d := a.d[:len(dA)]
 	for k := range dA {
 		t := a.tanh[k]
 		d[k] = float32(dA[k] * a.box.scale[k%a.box.ad] * (1 - t*t))
 	}
-	a.net.Backward(d, rows)
+	a.fast.backward(d, true, false)
 	a.opt.Step(lr)
 }
 
@@ -358,17 +382,20 @@ func (a *detActor) policy() *Policy {
 // gaussActor is SAC's tanh-squashed Gaussian actor: outputs [mu, raw]
 // with log std = logStdMin + (logStdMax - logStdMin)(tanh(raw) + 1)/2.
 type gaussActor struct {
-	net *nn.MLP
-	opt *optim.AdamW
-	box boxSpec
+	net  *nn.MLP
+	fast *ensemble // net is its only member
+	opt  *optim.AdamW
+	box  boxSpec
+	d    []float32
 }
 
 func newGaussActor(box boxSpec, hidden []int, rows int, r *rand.Rand) (*gaussActor, error) {
-	net, err := nn.NewMLP("actor", mlpSizes(box.od, hidden, 2*box.ad), nn.ReLU, rows, r)
+	fast, err := newEnsemble("actor", 1, mlpSizes(box.od, hidden, 2*box.ad), rows, r)
 	if err != nil {
 		return nil, err
 	}
-	return &gaussActor{net: net, opt: optim.NewAdamW(net.Params(), adam()), box: box}, nil
+	net := fast.members[0]
+	return &gaussActor{net: net, fast: fast, opt: optim.NewAdamW(net.Params(), adam()), box: box}, nil
 }
 
 func (g *gaussActor) policy() *Policy {
@@ -385,7 +412,7 @@ type squashed struct {
 // activations for backward).
 func (g *gaussActor) sample(obs []float32, rows int, r *rand.Rand) squashed {
 	ad := g.box.ad
-	out := g.net.Forward(obs, rows)
+	out := g.fast.forward(obs, rows, 1)
 	s := squashed{act: make([]float64, rows*ad), u: make([]float64, rows*ad), eps: make([]float64, rows*ad),
 		std: make([]float64, rows*ad), raw: make([]float64, rows*ad), logp: make([]float64, rows)}
 	for i := 0; i < rows; i++ {
@@ -411,7 +438,10 @@ func (g *gaussActor) sample(obs []float32, rows int, r *rand.Rand) squashed {
 func (g *gaussActor) sacStep(s squashed, dQ []float64, alpha float64, lr float64, extra []float64) {
 	ad := g.box.ad
 	rows := len(s.logp)
-	dOut := make([]float32, rows*2*ad)
+	if cap(g.d) < rows*2*ad {
+		g.d = make([]float32, rows*2*ad)
+	}
+	dOut := g.d[:rows*2*ad]
 	for i := 0; i < rows; i++ {
 		for d := 0; d < ad; d++ {
 			k := i*ad + d
@@ -429,10 +459,8 @@ func (g *gaussActor) sacStep(s squashed, dQ []float64, alpha float64, lr float64
 	for k := range extra {
 		dOut[k] += float32(extra[k])
 	}
-	for _, p := range g.net.Params() {
-		p.ZeroGrad()
-	}
-	g.net.Backward(dOut, rows)
+	g.fast.zeroGrad()
+	g.fast.backward(dOut, true, false)
 	g.opt.Step(lr)
 }
 

@@ -36,13 +36,23 @@ type PPOConfig struct {
 	VFCoef      float64 `json:"vf_coef"`
 	MaxGradNorm float64 `json:"max_grad_norm"`
 	Hidden      []int   `json:"hidden"`
+	// NormObs standardises observations with running statistics over
+	// every copy's observations (Gymnasium's NormalizeObservation, clip
+	// 10); the saved policy has them folded into its first layer (the
+	// clip is not folded).
+	NormObs bool `json:"norm_obs"`
+	// NormReward divides rewards by the running std of each copy's
+	// discounted return (Gymnasium's NormalizeReward, clip 10).
+	NormReward bool `json:"norm_reward"`
+	// CheckpointEvery is the period of state.gob in updates (0: none).
+	CheckpointEvery int `json:"checkpoint_every"`
 }
 
 // DefaultPPO returns CleanRL's ppo.py settings for env.
 func DefaultPPO(envName string) PPOConfig {
 	return PPOConfig{Env: envName, Seed: 1, Steps: 500_000, NumEnvs: 4, RolloutLen: 128, Epochs: 4, MiniBatches: 4,
 		LR: 2.5e-4, AnnealLR: true, Gamma: 0.99, Lambda: 0.95, Clip: 0.2, ClipValue: true, NormAdv: true,
-		EntCoef: 0.01, VFCoef: 0.5, MaxGradNorm: 0.5, Hidden: []int{64, 64}}
+		EntCoef: 0.01, VFCoef: 0.5, MaxGradNorm: 0.5, Hidden: []int{64, 64}, CheckpointEvery: 50}
 }
 
 // Policy is a trained actor: a deterministic action for evaluation.
@@ -115,12 +125,18 @@ func (p *Policy) Evaluate(envName string, episodes int, seed uint64) ([]float64,
 // Truncated episodes bootstrap: their last reward gets gamma * V(final obs).
 // log receives progress lines; metrics receives one map per update.
 func TrainPPO(cfg PPOConfig, log io.Writer, metrics func(map[string]any)) (*Policy, error) {
+	return trainPPO(cfg, log, metrics, nil)
+}
+
+func trainPPO(cfg PPOConfig, log io.Writer, metrics func(map[string]any), ck *ckpt) (*Policy, error) {
 	vec, err := env.NewVec(cfg.Env, cfg.NumEnvs, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}
+	vec.Record = ck != nil
 	os, as := vec.Envs[0].ObservationSpace(), vec.Envs[0].ActionSpace()
-	r := rand.New(rand.NewPCG(cfg.Seed, 0x70706f))
+	pcg := rand.NewPCG(cfg.Seed, 0x70706f)
+	r := rand.New(pcg)
 	N, T := cfg.NumEnvs, cfg.RolloutLen
 	B := N * T
 	mb := B / cfg.MiniBatches
@@ -153,24 +169,91 @@ func TrainPPO(cfg PPOConfig, log io.Writer, metrics func(map[string]any)) (*Poli
 	actBuf := make([]float64, B*actDim)
 	logpBuf, valBuf, rewBuf, doneBuf := make([]float64, B), make([]float64, B), make([]float64, B), make([]float64, B)
 	adv, ret := make([]float64, B), make([]float64, B)
-	obsFlat := func(rows [][]float32) []float32 {
+	var ostat *env.RunningStat
+	if cfg.NormObs {
+		ostat = env.NewRunningStat(os.Dim)
+	}
+	var rscale *env.RewardScaler
+	if cfg.NormReward {
+		rscale = env.NewRewardScaler(N, cfg.Gamma)
+	}
+	// obsFlat is the policy's input for rows: the observations, or with
+	// NormObs their normalisation (after updating the statistics with
+	// them when update).
+	obsFlat := func(rows [][]float32, update bool) []float32 {
 		out := make([]float32, 0, len(rows)*os.Dim)
+		if ostat == nil {
+			for _, o := range rows {
+				out = append(out, o...)
+			}
+			return out
+		}
+		if update {
+			r64 := make([][]float64, len(rows))
+			for i, o := range rows {
+				r64[i] = make([]float64, len(o))
+				for d, v := range o {
+					r64[i][d] = float64(v)
+				}
+			}
+			ostat.Update(r64)
+		}
 		for _, o := range rows {
-			out = append(out, o...)
+			out = append(out, ostat.NormalizeObs(o, 10)...)
 		}
 		return out
 	}
-	vec.Reset()
 	updates := cfg.Steps / B
 	var recent []float64
-	for u := 0; u < updates; u++ {
+	first := 0
+	var cur []float32 // policy input of vec.Obs
+	if ck != nil && ck.resume != nil {
+		st := ck.resume
+		if err := st.getParams(params); err != nil {
+			return nil, err
+		}
+		if err := st.getAdam("ppo", opt); err != nil {
+			return nil, err
+		}
+		if err := st.restoreRNG(pcg); err != nil {
+			return nil, err
+		}
+		if st.Vec == nil {
+			return nil, fmt.Errorf("checkpoint: no environment state")
+		}
+		if err := vec.Restore(*st.Vec); err != nil {
+			return nil, fmt.Errorf("checkpoint: %w", err)
+		}
+		if ostat != nil {
+			if st.ObsStat == nil || len(st.ObsStat.Mean) != os.Dim {
+				return nil, fmt.Errorf("checkpoint: no observation statistics")
+			}
+			copy(ostat.Mean, st.ObsStat.Mean)
+			copy(ostat.Var, st.ObsStat.Var)
+			ostat.Count = st.ObsStat.Count
+		}
+		if rscale != nil {
+			if st.Scaler == nil {
+				return nil, fmt.Errorf("checkpoint: no reward scaler state")
+			}
+			if err := rscale.Restore(*st.Scaler); err != nil {
+				return nil, fmt.Errorf("checkpoint: %w", err)
+			}
+		}
+		recent, first = st.Recent, st.Step
+		cur = obsFlat(vec.Obs, false)
+	} else {
+		vec.Reset()
+		cur = obsFlat(vec.Obs, true)
+	}
+	for u := first; u < updates; u++ {
 		lr := cfg.LR
 		if cfg.AnnealLR {
 			lr = cfg.LR * (1 - float64(u)/float64(updates))
 		}
 		// Rollout.
 		for t := 0; t < T; t++ {
-			x := obsFlat(vec.Obs)
+			x := cur
 			copy(obsBuf[t*N*os.Dim:], x)
 			out := actor.Forward(x, N)
 			vals := critic.Forward(x, N)
@@ -184,15 +267,24 @@ func TrainPPO(cfg PPOConfig, log io.Writer, metrics func(map[string]any)) (*Poli
 				acts[i] = a
 			}
 			vec.Step(acts)
+			cur = obsFlat(vec.Obs, true)
+			rew := vec.Reward
+			if rscale != nil {
+				done := make([]bool, N)
+				for i := range done {
+					done[i] = vec.Term[i] || vec.Trunc[i]
+				}
+				rew = rscale.Scale(vec.Reward, done)
+			}
 			for i := 0; i < N; i++ {
 				k := t*N + i
-				rewBuf[k] = vec.Reward[i]
+				rewBuf[k] = rew[i]
 				doneBuf[k] = 0
 				if vec.Term[i] || vec.Trunc[i] {
 					doneBuf[k] = 1
 				}
 				if vec.Trunc[i] && !vec.Term[i] {
-					v := critic.Forward(vec.FinalObs[i], 1)
+					v := critic.Forward(obsFlat([][]float32{vec.FinalObs[i]}, false), 1)
 					rewBuf[k] += cfg.Gamma * float64(v[0])
 				}
 			}
@@ -201,7 +293,7 @@ func TrainPPO(cfg PPOConfig, log io.Writer, metrics func(map[string]any)) (*Poli
 			recent = append(recent, ep.Return)
 		}
 		// GAE.
-		next := critic.Forward(obsFlat(vec.Obs), N)
+		next := critic.Forward(cur, N)
 		lastAdv := make([]float64, N)
 		for t := T - 1; t >= 0; t-- {
 			for i := 0; i < N; i++ {
@@ -311,6 +403,33 @@ func TrainPPO(cfg PPOConfig, log io.Writer, metrics func(map[string]any)) (*Poli
 		if log != nil && ((u+1)%10 == 0 || u+1 == updates) {
 			fmt.Fprintf(log, "ppo %s update %d/%d  steps %d  return(last 20) %.1f\n", cfg.Env, u+1, updates, (u+1)*B, mean)
 		}
+		if ck.due(u+1) && u+1 < updates {
+			st := newTrainState(ck.algo)
+			st.putParams(params)
+			st.putAdam("ppo", opt)
+			vs := vec.State()
+			st.Vec, st.Step, st.Recent = &vs, u+1, recent
+			if ostat != nil {
+				st.ObsStat = &env.RunningStat{Mean: ostat.Mean, Var: ostat.Var, Count: ostat.Count}
+			}
+			if rscale != nil {
+				ss := rscale.State()
+				st.Scaler = &ss
+			}
+			if err := ck.save(st, pcg); err != nil {
+				return nil, err
+			}
+		}
+		if ck.stop(u + 1) {
+			return nil, errStopped
+		}
+	}
+	if ostat != nil {
+		m := &obsNorm{mu: ostat.Mean, sigma: make([]float64, os.Dim)}
+		for d := range m.sigma {
+			m.sigma[d] = math.Sqrt(ostat.Var[d] + 1e-8)
+		}
+		m.fold(actor)
 	}
 	return pol, nil
 }

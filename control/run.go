@@ -2,6 +2,7 @@ package control
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -28,20 +29,41 @@ type Summary struct {
 
 // RunSAC trains SAC into dir like RunPPO.
 func RunSAC(cfg SACConfig, dir string, evalEpisodes int, log io.Writer) (*Summary, error) {
-	return runAlgo("sac", cfg, cfg.Env, cfg.Seed, cfg.Steps, dir, evalEpisodes, func(metrics func(map[string]any)) (*Policy, error) {
-		return TrainSAC(cfg, log, metrics)
+	return runSAC(cfg, runOpts{dir: dir}, evalEpisodes, log)
+}
+
+func runSAC(cfg SACConfig, o runOpts, evalEpisodes int, log io.Writer) (*Summary, error) {
+	return runAlgoCk("sac", cfg, cfg.Env, cfg.Seed, cfg.Steps, o, cfg.CheckpointEvery, evalEpisodes, func(metrics func(map[string]any), ck *ckpt) (*Policy, error) {
+		return trainSAC(cfg, log, metrics, ck)
 	})
 }
 
 // RunPPO trains PPO into dir (config.json, metrics.jsonl, policy
 // checkpoint, summary.json) and evaluates the greedy policy.
 func RunPPO(cfg PPOConfig, dir string, evalEpisodes int, log io.Writer) (*Summary, error) {
-	return runAlgo("ppo", cfg, cfg.Env, cfg.Seed, cfg.Steps, dir, evalEpisodes, func(metrics func(map[string]any)) (*Policy, error) {
-		return TrainPPO(cfg, log, metrics)
+	return runPPO(cfg, runOpts{dir: dir}, evalEpisodes, log)
+}
+
+func runPPO(cfg PPOConfig, o runOpts, evalEpisodes int, log io.Writer) (*Summary, error) {
+	return runAlgoCk("ppo", cfg, cfg.Env, cfg.Seed, cfg.Steps, o, cfg.CheckpointEvery, evalEpisodes, func(metrics func(map[string]any), ck *ckpt) (*Policy, error) {
+		return trainPPO(cfg, log, metrics, ck)
 	})
 }
 
+// runAlgo runs a training function without checkpoints into a new or
+// empty dir.
 func runAlgo(algo string, cfg any, envName string, seed uint64, steps int, dir string, evalEpisodes int, train func(func(map[string]any)) (*Policy, error)) (*Summary, error) {
+	return runAlgoCk(algo, cfg, envName, seed, steps, runOpts{dir: dir}, 0, evalEpisodes, func(m func(map[string]any), _ *ckpt) (*Policy, error) {
+		return train(m)
+	})
+}
+
+// runAlgoCk runs train into o.dir with a checkpoint every `every` steps
+// (0: none). A fresh run needs a new or empty directory; a resumed one
+// (o.resume) reads its state.gob, cuts metrics.jsonl back to the
+// checkpoint's length and continues.
+func runAlgoCk(algo string, cfg any, envName string, seed uint64, steps int, o runOpts, every int, evalEpisodes int, train func(func(map[string]any), *ckpt) (*Policy, error)) (*Summary, error) {
+	dir := o.dir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -50,26 +72,52 @@ func runAlgo(algo string, cfg any, envName string, seed uint64, steps int, dir s
 		return nil, err
 	}
 	defer lock.Unlock()
-	// A control run never overwrites anything: not another run's files
-	// (an LM run's config.yaml, metrics.jsonl, summary.json...), not a
-	// user's.
-	if names, err := checkpoint.DirEntries(dir); err != nil {
-		return nil, err
-	} else if len(names) > 0 {
-		return nil, fmt.Errorf("%s is not empty (it holds %s); a control run needs a new or empty directory", dir, strings.Join(names, ", "))
-	}
 	start := time.Now()
-	cj, _ := json.MarshalIndent(map[string]any{"algo": algo, algo: cfg}, "", "  ")
-	if err := checkpoint.WriteFileAtomic(filepath.Join(dir, "config.json"), cj); err != nil {
-		return nil, err
-	}
-	mf, err := os.Create(filepath.Join(dir, "metrics.jsonl"))
-	if err != nil {
-		return nil, err
+	ck := &ckpt{algo: algo, dir: dir, every: every, stopAt: o.stopAt}
+	var mf *os.File
+	if o.resume {
+		if ck.resume, err = readState(dir); err != nil {
+			return nil, err
+		}
+		var keep int64
+		if ck.resume != nil {
+			if ck.resume.Algo != algo {
+				return nil, fmt.Errorf("%s: the checkpoint is of %s, the run of %s", dir, ck.resume.Algo, algo)
+			}
+			keep = ck.resume.MetricsBytes
+		}
+		if mf, err = os.OpenFile(filepath.Join(dir, "metrics.jsonl"), os.O_RDWR|os.O_CREATE, 0o644); err != nil {
+			return nil, err
+		}
+		if err := mf.Truncate(keep); err != nil {
+			mf.Close()
+			return nil, err
+		}
+		if _, err := mf.Seek(keep, io.SeekStart); err != nil {
+			mf.Close()
+			return nil, err
+		}
+	} else {
+		// A control run never overwrites anything: not another run's files
+		// (an LM run's config.yaml, metrics.jsonl, summary.json...), not a
+		// user's.
+		if names, err := checkpoint.DirEntries(dir); err != nil {
+			return nil, err
+		} else if len(names) > 0 {
+			return nil, fmt.Errorf("%s is not empty (it holds %s); a control run needs a new or empty directory", dir, strings.Join(names, ", "))
+		}
+		cj, _ := json.MarshalIndent(map[string]any{"algo": algo, algo: cfg}, "", "  ")
+		if err := checkpoint.WriteFileAtomic(filepath.Join(dir, "config.json"), cj); err != nil {
+			return nil, err
+		}
+		if mf, err = os.Create(filepath.Join(dir, "metrics.jsonl")); err != nil {
+			return nil, err
+		}
 	}
 	defer mf.Close()
+	ck.metrics = mf
 	enc := json.NewEncoder(mf)
-	pol, err := train(func(m map[string]any) { enc.Encode(m) })
+	pol, err := train(func(m map[string]any) { enc.Encode(m) }, ck)
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +132,10 @@ func runAlgo(algo string, cfg any, envName string, seed uint64, steps int, dir s
 		WallSeconds: time.Since(start).Seconds()}
 	sj, _ := json.MarshalIndent(s, "", "  ")
 	if err := checkpoint.WriteFileAtomic(filepath.Join(dir, "summary.json"), append(sj, '\n')); err != nil {
+		return nil, err
+	}
+	// A finished run needs no checkpoint (summary.json marks it done).
+	if err := os.Remove(filepath.Join(dir, StateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
 	return s, nil

@@ -6,7 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/autodidact-rl/autodidact/control/env"
+	"github.com/autodidact-rl/autodidact/nn"
 )
 
 // TD3Config holds TD3's hyperparameters (CleanRL td3_continuous_action:
@@ -28,19 +28,21 @@ type TD3Config struct {
 	PolicyEvery   int     `json:"policy_frequency"`
 	Hidden        []int   `json:"hidden"`
 	LogEvery      int     `json:"log_every"`
+	// CheckpointEvery is the period of state.gob in env steps (0: none).
+	CheckpointEvery int `json:"checkpoint_every"`
 }
 
 // DefaultTD3 returns the defaults for env.
 func DefaultTD3(envName string) TD3Config {
 	return TD3Config{Env: envName, Seed: 1, Steps: 20000, Buffer: 1_000_000, Batch: 256, LearningStart: 5000,
 		Gamma: 0.99, Tau: 0.005, LR: 3e-4, ExploreNoise: 0.1, PolicyNoise: 0.2, NoiseClip: 0.5, PolicyEvery: 2,
-		Hidden: []int{256, 256}, LogEvery: 1000}
+		Hidden: []int{256, 256}, LogEvery: 1000, CheckpointEvery: 5000}
 }
 
 // SmokeTD3 is a tiny TD3 run (a second or so): 16-16 nets, 600 steps.
 func SmokeTD3(envName string) TD3Config {
 	c := DefaultTD3(envName)
-	c.Steps, c.LearningStart, c.Batch, c.Hidden, c.LogEvery = 600, 200, 32, []int{16, 16}, 200
+	c.Steps, c.LearningStart, c.Batch, c.Hidden, c.LogEvery, c.CheckpointEvery = 600, 200, 32, []int{16, 16}, 200, 200
 	return c
 }
 
@@ -138,67 +140,95 @@ func (c *td3Core) update(b batch) {
 // clipped double Q and delayed actor and target updates (see
 // td3Core.update). Truncated transitions bootstrap; terminal ones do not.
 func TrainTD3(cfg TD3Config, log io.Writer, metrics func(map[string]any)) (*Policy, error) {
+	return trainTD3(cfg, log, metrics, nil)
+}
+
+func trainTD3(cfg TD3Config, log io.Writer, metrics func(map[string]any), ck *ckpt) (*Policy, error) {
 	box, err := boxOf(cfg.Env)
 	if err != nil {
 		return nil, fmt.Errorf("td3: %w", err)
 	}
-	e, _ := env.Make(cfg.Env)
-	r := rand.New(rand.NewPCG(cfg.Seed, 0x746433))
+	pcg := rand.NewPCG(cfg.Seed, 0x746433)
+	r := rand.New(pcg)
 	c, err := newTD3Core(box, cfg.Hidden, cfg.Batch, r)
 	if err != nil {
 		return nil, err
 	}
 	c.gamma, c.tau, c.lr, c.noise, c.clip, c.every = cfg.Gamma, cfg.Tau, cfg.LR, cfg.PolicyNoise, cfg.NoiseClip, cfg.PolicyEvery
-	buf := newTransitions(max(1, min(cfg.Buffer, cfg.Steps)), box.od, box.ad)
-	episode := uint64(0)
-	obs := e.Reset(cfg.Seed*1_000_003 + episode)
-	var ret float64
-	var recent []float64
-	for step := 0; step < cfg.Steps; step++ {
-		a := make([]float64, box.ad)
-		if step < cfg.LearningStart {
-			for d := range a {
-				a[d] = box.low[d] + (box.high[d]-box.low[d])*r.Float64()
-			}
-		} else {
-			a = c.actor.act(obs, 1)
-			for d := range a {
-				a[d] += cfg.ExploreNoise * box.scale[d] * r.NormFloat64()
-			}
-			box.clip(a)
-		}
-		s := e.Step(a)
-		buf.add(obs, s.Obs, a, s.Reward, s.Terminated)
-		ret += s.Reward
-		obs = s.Obs
-		if s.Terminated || s.Truncated {
-			recent = append(recent, ret)
-			ret = 0
-			episode++
-			obs = e.Reset(cfg.Seed*1_000_003 + episode)
-		}
-		if step >= cfg.LearningStart {
-			c.update(buf.sample(r, cfg.Batch))
-		}
-		if cfg.LogEvery > 0 && (step+1)%cfg.LogEvery == 0 {
-			m := meanLast(recent, 10)
-			n := float64(max(c.it, 1))
-			if metrics != nil {
-				metrics(map[string]any{"env_steps": step + 1, "episode_return": m, "q_loss": c.qLoss / n,
-					"actor_loss": c.aLoss / float64(max(c.actorSteps, 1))})
-			}
-			if log != nil {
-				fmt.Fprintf(log, "td3 %s step %d  return(last 10) %.1f  q_loss %.3f\n", cfg.Env, step+1, m, c.qLoss/n)
-			}
-			c.qLoss, c.aLoss, c.it, c.actorSteps = 0, 0, 0, 0
-		}
+	l := onlineLoop{envName: cfg.Env, seed: cfg.Seed, steps: cfg.Steps, buffer: cfg.Buffer, batch: cfg.Batch,
+		randomUntil: cfg.LearningStart, updateFrom: cfg.LearningStart, utd: 1, logEvery: cfg.LogEvery, pcg: pcg, r: r}
+	if err := runOnline(l, &td3Online{c: c, cfg: cfg}, ck, log, metrics); err != nil {
+		return nil, fmt.Errorf("td3: %w", err)
 	}
 	return c.actor.policy(), nil
 }
 
+// td3Online drives td3Core online: Gaussian exploration noise of
+// ExploreNoise half-ranges, clipped to the box.
+type td3Online struct {
+	c   *td3Core
+	cfg TD3Config
+}
+
+func (t *td3Online) explore(obs []float32) []float64 {
+	box := t.c.box
+	a := t.c.actor.act(obs, 1)
+	for d := range a {
+		a[d] += t.cfg.ExploreNoise * box.scale[d] * t.c.r.NormFloat64()
+	}
+	box.clip(a)
+	return a
+}
+
+func (t *td3Online) update(b batch, _ int) { t.c.update(b) }
+
+func (t *td3Online) report(done int, ret float64) (map[string]any, string) {
+	c := t.c
+	n := float64(max(c.it, 1))
+	m := map[string]any{"env_steps": done, "episode_return": ret, "q_loss": c.qLoss / n,
+		"actor_loss": c.aLoss / float64(max(c.actorSteps, 1))}
+	line := fmt.Sprintf("td3 %s step %d  return(last 10) %.1f  q_loss %.3f", t.cfg.Env, done, ret, c.qLoss/n)
+	c.qLoss, c.aLoss, c.it, c.actorSteps = 0, 0, 0, 0
+	return m, line
+}
+
+func (t *td3Online) save(s *trainState) {
+	c := t.c
+	s.putParams(c.actor.net.Params())
+	s.putParams(c.actorT.net.Params())
+	s.putParams(c.critic.net.params())
+	s.putParams(c.critic.targ.params())
+	s.putAdam("actor", c.actor.opt)
+	s.putAdam("critic", c.critic.opt)
+	s.Floats["q_loss"], s.Floats["actor_loss"] = c.qLoss, c.aLoss
+	s.Ints["it"], s.Ints["total"], s.Ints["actor_steps"] = c.it, c.total, c.actorSteps
+}
+
+func (t *td3Online) load(s *trainState) error {
+	c := t.c
+	for _, ps := range [][]*nn.Param{c.actor.net.Params(), c.actorT.net.Params(), c.critic.net.params(), c.critic.targ.params()} {
+		if err := s.getParams(ps); err != nil {
+			return err
+		}
+	}
+	if err := s.getAdam("actor", c.actor.opt); err != nil {
+		return err
+	}
+	if err := s.getAdam("critic", c.critic.opt); err != nil {
+		return err
+	}
+	c.qLoss, c.aLoss = s.Floats["q_loss"], s.Floats["actor_loss"]
+	c.it, c.total, c.actorSteps = s.Ints["it"], s.Ints["total"], s.Ints["actor_steps"]
+	return nil
+}
+
 // RunTD3 trains TD3 into dir like RunSAC.
 func RunTD3(cfg TD3Config, dir string, evalEpisodes int, log io.Writer) (*Summary, error) {
-	return runAlgo("td3", cfg, cfg.Env, cfg.Seed, cfg.Steps, dir, evalEpisodes, func(metrics func(map[string]any)) (*Policy, error) {
-		return TrainTD3(cfg, log, metrics)
+	return runTD3(cfg, runOpts{dir: dir}, evalEpisodes, log)
+}
+
+func runTD3(cfg TD3Config, o runOpts, evalEpisodes int, log io.Writer) (*Summary, error) {
+	return runAlgoCk("td3", cfg, cfg.Env, cfg.Seed, cfg.Steps, o, cfg.CheckpointEvery, evalEpisodes, func(metrics func(map[string]any), ck *ckpt) (*Policy, error) {
+		return trainTD3(cfg, log, metrics, ck)
 	})
 }

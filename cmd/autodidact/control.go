@@ -15,6 +15,7 @@ import (
 	"github.com/autodidact-rl/autodidact/control/dataset"
 	"github.com/autodidact-rl/autodidact/control/env"
 	"github.com/autodidact-rl/autodidact/run"
+	"github.com/autodidact-rl/autodidact/tensor"
 )
 
 // Bounds of the control commands' counts: an episode loop or transition
@@ -44,7 +45,7 @@ offline dataset of transitions from a random or trained policy.`,
 		Short: "list the environments",
 		Args:  noArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return listEnvs(cmd.OutOrStdout()) },
-	}, newControlTrainCmd(), newControlEvalCmd(), newControlDatasetCmd(), newControlBenchCmd())
+	}, newControlTrainCmd(), newControlEvalCmd(), newControlDatasetCmd(), newControlBenchCmd(), newControlSpeedCmd())
 	return c
 }
 
@@ -69,10 +70,15 @@ type controlTrainOptions struct {
 	steps          int
 	episodes       int
 	smoke          bool
+	resume         string // run directory to resume
+	ckptEvery      int    // checkpoint period (0: the algorithm's default)
+	normObs        bool
+	normReward     bool
+	threads        int
 }
 
 // controlAlgos are the algorithms of `control train`.
-var controlAlgos = append([]string{"ppo", "sac"}, control.BaselineAlgos...)
+var controlAlgos = append(append([]string{"ppo", "sac"}, control.BaselineAlgos...), control.FineTuneAlgos...)
 
 // newControlTrainCmd is `control train --algo ppo --env NAME --seed N
 // --steps N [--out DIR]`.
@@ -102,9 +108,15 @@ func newControlTrainCmd() *cobra.Command {
 	f.IntVar(&o.steps, "steps", 0, "environment steps (default 500000 for ppo, 20000 for sac)")
 	f.StringVar(&o.out, "out", "", "run directory (default runs/<timestamp>-<algo>-<env>)")
 	f.IntVar(&o.episodes, "eval-episodes", 20, "greedy evaluation episodes at the end")
+	f.StringVar(&o.resume, "resume", "", "continue the interrupted run in this directory from its last checkpoint (state.gob); its config.json fixes everything else")
+	f.IntVar(&o.ckptEvery, "checkpoint-every", 0, "checkpoint period: env steps for sac/td3, updates for ppo (default 5000 and 50; offline algorithms do not checkpoint)")
+	f.BoolVar(&o.normObs, "norm-obs", false, "ppo: standardise observations with running statistics (folded into the saved policy)")
+	f.BoolVar(&o.normReward, "norm-reward", false, "ppo: scale rewards by the running std of the discounted return")
+	f.IntVar(&o.threads, "threads", 0, "worker threads (default: AUTODIDACT_THREADS or all cores); results are reproducible for a thread count")
 	c.RegisterFlagCompletionFunc("env", completeEnvs)
 	c.RegisterFlagCompletionFunc("algo", cobra.FixedCompletions(controlAlgos, cobra.ShellCompDirectiveNoFileComp))
 	c.MarkFlagDirname("out")
+	c.MarkFlagDirname("resume")
 	return c
 }
 
@@ -112,6 +124,29 @@ func newControlTrainCmd() *cobra.Command {
 // default.
 func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 	const cmd = "control train"
+	if o.threads < 0 {
+		return fmt.Errorf("%s: --threads %d: want 0 (default) or more", cmd, o.threads)
+	}
+	if o.threads > 0 {
+		tensor.SetThreads(o.threads)
+	}
+	if o.ckptEvery < 0 {
+		return fmt.Errorf("%s: --checkpoint-every %d: want 0 (default) or more", cmd, o.ckptEvery)
+	}
+	if (o.normObs || o.normReward) && o.algo != "ppo" && o.resume == "" {
+		return fmt.Errorf("%s: --norm-obs and --norm-reward are for ppo, not %s", cmd, o.algo)
+	}
+	if o.resume != "" {
+		if o.episodes < 1 || o.episodes > maxControlEpisodes {
+			return fmt.Errorf("%s: --eval-episodes %d: want 1 to %d", cmd, o.episodes, maxControlEpisodes)
+		}
+		s, err := control.Resume(o.resume, o.episodes, stdout)
+		if err != nil {
+			return fmt.Errorf("%s --resume: %w", cmd, err)
+		}
+		fmt.Fprintf(stdout, "%s: final_return %.1f (mean of %d greedy episodes), %.0fs; run directory %s\n", s.Env, s.FinalReturn, o.episodes, s.WallSeconds, o.resume)
+		return nil
+	}
 	if !slices.Contains(controlAlgos, o.algo) {
 		return fmt.Errorf("control train: algo %q: want one of %s", o.algo, strings.Join(controlAlgos, ", "))
 	}
@@ -120,9 +155,6 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 	}
 	if o.expert != "" && o.algo != "recoil" {
 		return fmt.Errorf("control train: --expert-dataset is for recoil, not %s", o.algo)
-	}
-	if len(o.set) > 0 && (o.algo == "ppo" || o.algo == "sac") {
-		return fmt.Errorf("control train: --set is not wired for %s", o.algo)
 	}
 	set, err := parseSets(cmd, o.set)
 	if err != nil {
@@ -152,6 +184,13 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 		if o.smoke {
 			cfg.Steps = 2048
 		}
+		cfg.NormObs, cfg.NormReward = o.normObs, o.normReward
+		if o.ckptEvery > 0 {
+			cfg.CheckpointEvery = o.ckptEvery
+		}
+		if err := control.ApplySets(&cfg, o.set); err != nil {
+			return fmt.Errorf("%s: %w", cmd, err)
+		}
 		if o.steps > 0 {
 			cfg.Steps = o.steps
 		}
@@ -162,6 +201,9 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 		if o.smoke {
 			cfg.Steps = 1000
 		}
+		if o.ckptEvery > 0 {
+			cfg.CheckpointEvery = o.ckptEvery
+		}
 		if o.steps > 0 {
 			cfg.Steps = o.steps
 		}
@@ -170,14 +212,17 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 			return err
 		}
 		s, err = control.RunSAC(cfg, dir, o.episodes, stdout)
+	case "wsrl", "fastrlap":
+		s, err = control.RunFineTune(control.FineTuneOptions{Algo: o.algo, Env: o.env, Dataset: o.dataset, Seed: o.seed,
+			Steps: o.steps, Smoke: o.smoke, CheckpointEvery: o.ckptEvery, Sets: o.set}, dir, o.episodes, stdout)
 	default:
 		s, err = control.RunBaseline(control.BaselineOptions{Algo: o.algo, Env: o.env, Dataset: o.dataset, Seed: o.seed,
-			Steps: o.steps, Smoke: o.smoke, Expert: o.expert, Set: set}, dir, o.episodes, stdout)
+			Steps: o.steps, Smoke: o.smoke, Expert: o.expert, Set: set, CheckpointEvery: o.ckptEvery}, dir, o.episodes, stdout)
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: final_return %.1f (mean of %d greedy episodes), %.0fs; run directory %s\n", o.env, s.FinalReturn, o.episodes, s.WallSeconds, dir)
+	fmt.Fprintf(stdout, "%s: final_return %.1f (mean of %d greedy episodes), %.0fs; run directory %s\n", s.Env, s.FinalReturn, o.episodes, s.WallSeconds, dir)
 	return nil
 }
 

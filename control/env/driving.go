@@ -4,6 +4,65 @@ import "math"
 
 func init() {
 	registry["Driving-v0"] = func() Env { return &Driving{} }
+	registry["DrivingCaRL-v0"] = func() Env { return &Driving{CaRL: DefaultCaRL()} }
+}
+
+// CaRLReward is CaRL's reward (Jaeger et al. 2025, "CaRL: Learning
+// Scalable Planning Policies with Simple Rewards"; autonomousvision/CaRL
+// simple_reward.py) on Driving:
+//
+//	r_t = dRC_t * prod_k f_k + r_term
+//
+// dRC_t is the route completion gained this step in percentage points (a
+// whole route sums to 100); the factors, all 1 without an infraction:
+// speeding f = max(0, 1 - (v - SpeedLimit)/SpeedTolerance); a
+// time-to-collision violation (the next obstacle on the car's path
+// closer than TTC seconds at the current speed) f = TTCPenalty, held for
+// TTCHold steps after the last violation; off the lane centre by more
+// than LaneDev for more than LaneDevSteps consecutive steps f =
+// LaneDevPenalty. A collision terminates with r_term = -TerminalHint;
+// leaving the road terminates with r_term = 0 (CaRL's "outside the
+// drivable area"); finishing the route terminates (no reward remains, so
+// there is nothing to bootstrap: CHOICE, CaRL truncates). CHOICEs for
+// this 2-D task (CaRL's CARLA values in brackets): SpeedLimit 6 m/s
+// (the map's limit), TTC 1 s, TTCHold 20 steps = 2 s (500 ticks = 25
+// s), LaneDev 1.5 m (0.5 m: our obstacles sit 1 m off the centreline),
+// LaneDevSteps 30 = 3 s (3 s); the comfort factor (six nuPlan limits)
+// and red lights / stop signs have no counterpart here.
+type CaRLReward struct {
+	SpeedLimit, SpeedTolerance float64
+	TTC, TTCPenalty            float64
+	TTCHold                    int
+	LaneDev, LaneDevPenalty    float64
+	LaneDevSteps               int
+	TerminalHint               float64
+}
+
+// DefaultCaRL is the configuration of DrivingCaRL-v0.
+func DefaultCaRL() *CaRLReward {
+	return &CaRLReward{SpeedLimit: 6, SpeedTolerance: 2.23, TTC: 1, TTCPenalty: 0.5, TTCHold: 20, LaneDev: 1.5,
+		LaneDevPenalty: 0.5, LaneDevSteps: 30, TerminalHint: 1}
+}
+
+// CaRLStepReward is r = dRC * prod(factors) + r_term with r_term =
+// -hint on a collision.
+func CaRLStepReward(dRC float64, factors []float64, collision bool, hint float64) float64 {
+	r := dRC
+	for _, f := range factors {
+		r *= f
+	}
+	if collision {
+		r -= hint
+	}
+	return r
+}
+
+// SpeedingFactor is max(0, 1 - (v - limit)/tolerance) above the limit, else 1.
+func SpeedingFactor(v, limit, tolerance float64) float64 {
+	if v <= limit {
+		return 1
+	}
+	return max(0, 1-(v-limit)/tolerance)
 }
 
 // Driving is a small 2-D driving task for CaRL/FastRLAP-style work. Each
@@ -34,6 +93,11 @@ type Driving struct {
 	v         float64
 	progress  float64 // arc length reached (monotone)
 	Infracted string  // "", "off_road" or "collision" after a terminating step
+	// CaRL, when set, replaces the simple reward by CaRL's (CaRLReward).
+	CaRL *CaRLReward
+	// CaRL state: steps since the last TTC violation (-1: none yet) and
+	// consecutive steps off the lane centre.
+	sinceTTC, offCentre int
 }
 
 // Driving constants.
@@ -93,6 +157,7 @@ func (d *Driving) Reset(seed uint64) []float32 {
 		d.obsS, d.obsLat = append(d.obsS, s), append(d.obsLat, lat)
 	}
 	d.x, d.y, d.yaw, d.v, d.progress, d.Infracted = 0, 0, 0, 0, 0, ""
+	d.sinceTTC, d.offCentre = -1, 0
 	return d.obs()
 }
 
@@ -185,8 +250,54 @@ func (d *Driving) Step(a []float64) Step {
 	case d.progress >= total-0.5:
 		st.Terminated = true
 	}
+	if c := d.CaRL; c != nil {
+		st.Reward = CaRLStepReward(100*gain/total, d.carlFactors(s, lat), d.Infracted == "collision", c.TerminalHint)
+	}
 	st.Obs = d.obs()
 	return st
+}
+
+// carlFactors updates the CaRL penalty state after a step and returns
+// the active factors (speeding, TTC, lane-centre deviation).
+func (d *Driving) carlFactors(s, lat float64) []float64 {
+	c := d.CaRL
+	f := []float64{SpeedingFactor(d.v, c.SpeedLimit, c.SpeedTolerance), 1, 1}
+	if d.ttcViolated(s) {
+		d.sinceTTC = 0
+	} else if d.sinceTTC >= 0 {
+		d.sinceTTC++
+	}
+	if d.sinceTTC >= 0 && d.sinceTTC <= c.TTCHold {
+		f[1] = c.TTCPenalty
+	}
+	if math.Abs(lat) > c.LaneDev {
+		d.offCentre++
+	} else {
+		d.offCentre = 0
+	}
+	if d.offCentre > c.LaneDevSteps {
+		f[2] = c.LaneDevPenalty
+	}
+	return f
+}
+
+// ttcViolated: an obstacle ahead on the car's path (within the car's and
+// its radii of the car's heading line) would be reached in under TTC
+// seconds at the current speed.
+func (d *Driving) ttcViolated(float64) bool {
+	if d.v <= 0 {
+		return false
+	}
+	for _, ob := range d.obstacles {
+		fx, fy := d.toCar(ob[0], ob[1])
+		if fx <= 0 || math.Abs(fy) > drvObstacleR+drvCarRadius {
+			continue
+		}
+		if gap := fx - drvObstacleR - drvCarRadius; gap/d.v < d.CaRL.TTC {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Driving) collides() bool {

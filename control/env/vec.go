@@ -1,6 +1,9 @@
 package env
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // Vec steps N copies of an environment together. When a copy's episode
 // ends (terminated or truncated) it is reset at once with the next episode
@@ -17,6 +20,11 @@ type Vec struct {
 
 	seed     uint64
 	episodes uint64
+	seeds    []uint64      // reset seed of each copy's current episode
+	acts     [][][]float64 // actions of each copy since its reset (Record)
+	// Record keeps each copy's actions since its last reset, so that State
+	// can describe the copies exactly (checkpoints).
+	Record   bool
 	ret      []float64
 	length   []int
 	finished []Episode
@@ -47,10 +55,61 @@ func (v *Vec) nextSeed() uint64 {
 	return v.seed*1_000_003 + v.episodes
 }
 
+// VecState describes a Vec between steps: each copy's episode reset seed
+// and the actions taken since, its return and length so far, and the
+// episode counter. Restore rebuilds the copies from it by resetting and
+// replaying the actions (the dynamics are deterministic).
+type VecState struct {
+	Episodes uint64
+	Seeds    []uint64
+	Actions  [][][]float64
+	Return   []float64
+	Length   []int
+}
+
+// State returns the Vec's state; it needs Record set since the last Reset.
+func (v *Vec) State() VecState {
+	s := VecState{Episodes: v.episodes, Seeds: append([]uint64(nil), v.seeds...), Return: append([]float64(nil), v.ret...),
+		Length: append([]int(nil), v.length...)}
+	for _, a := range v.acts {
+		s.Actions = append(s.Actions, append([][]float64(nil), a...))
+	}
+	return s
+}
+
+// Restore sets the Vec to a state from State (of a Vec of the same
+// environment and size); finished episodes not yet drained are dropped.
+func (v *Vec) Restore(s VecState) error {
+	n := len(v.Envs)
+	if len(s.Seeds) != n || len(s.Actions) != n || len(s.Return) != n || len(s.Length) != n {
+		return fmt.Errorf("vec state of %d copies, the vec has %d", len(s.Seeds), n)
+	}
+	v.episodes = s.Episodes
+	v.seeds = append(v.seeds[:0], s.Seeds...)
+	v.acts = make([][][]float64, n)
+	v.finished = nil
+	for i, e := range v.Envs {
+		v.Obs[i] = e.Reset(s.Seeds[i])
+		for _, a := range s.Actions[i] {
+			st := e.Step(a)
+			if st.Terminated || st.Truncated {
+				return fmt.Errorf("vec state: copy %d's episode ends while its actions are replayed", i)
+			}
+			v.Obs[i] = st.Obs
+		}
+		v.FinalObs[i] = nil
+		v.acts[i] = append([][]float64(nil), s.Actions[i]...)
+		v.ret[i], v.length[i] = s.Return[i], s.Length[i]
+	}
+	return nil
+}
+
 // Reset starts an episode in every copy.
 func (v *Vec) Reset() [][]float32 {
+	v.seeds, v.acts = make([]uint64, len(v.Envs)), make([][][]float64, len(v.Envs))
 	for i, e := range v.Envs {
-		v.Obs[i] = e.Reset(v.nextSeed())
+		v.seeds[i] = v.nextSeed()
+		v.Obs[i] = e.Reset(v.seeds[i])
 		v.ret[i], v.length[i] = 0, 0
 	}
 	return v.Obs
@@ -67,9 +126,18 @@ func (v *Vec) Step(actions [][]float64) {
 		if s.Terminated || s.Truncated {
 			v.finished = append(v.finished, Episode{Return: v.ret[i], Length: v.length[i]})
 			v.FinalObs[i] = s.Obs
-			v.Obs[i] = e.Reset(v.nextSeed())
+			if v.seeds != nil {
+				v.seeds[i] = v.nextSeed()
+				v.Obs[i] = e.Reset(v.seeds[i])
+				v.acts[i] = nil
+			} else {
+				v.Obs[i] = e.Reset(v.nextSeed())
+			}
 			v.ret[i], v.length[i] = 0, 0
 			continue
+		}
+		if v.Record && v.acts != nil {
+			v.acts[i] = append(v.acts[i], append([]float64(nil), actions[i]...))
 		}
 		v.Obs[i] = s.Obs
 	}
@@ -163,6 +231,29 @@ func (s *RewardScaler) Scale(rewards []float64, done []bool) []float64 {
 		}
 	}
 	return out
+}
+
+// ScalerState is a RewardScaler's running returns and statistics.
+type ScalerState struct {
+	Return    []float64
+	Mean, Var []float64
+	Count     float64
+}
+
+// State returns the scaler's state (copies).
+func (s *RewardScaler) State() ScalerState {
+	return ScalerState{Return: append([]float64(nil), s.ret...), Mean: append([]float64(nil), s.stat.Mean...),
+		Var: append([]float64(nil), s.stat.Var...), Count: s.stat.Count}
+}
+
+// Restore sets the scaler's state from State.
+func (s *RewardScaler) Restore(st ScalerState) error {
+	if len(st.Return) != len(s.ret) || len(st.Mean) != 1 || len(st.Var) != 1 {
+		return fmt.Errorf("reward scaler state of %d copies, the scaler has %d", len(st.Return), len(s.ret))
+	}
+	copy(s.ret, st.Return)
+	s.stat.Mean[0], s.stat.Var[0], s.stat.Count = st.Mean[0], st.Var[0], st.Count
+	return nil
 }
 
 // NormalizeObservation wraps an environment so that observations are
