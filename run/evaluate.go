@@ -98,6 +98,7 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 		}
 	}
 	var totalLen, formatOK float64
+	texts := make([][]string, len(ps)) // policy completions, for preference games
 	var all []*episode.Episode
 	var pending []task.Problem
 	var owner []int
@@ -128,6 +129,7 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 				ans = verify.Normalize(rw.Pred)
 			}
 			votes[i] = append(votes[i], eval.Vote{Answer: ans, Correct: rw.Correct})
+			texts[i] = append(texts[i], lastPolicyText(x.ep))
 			all = append(all, x.ep)
 		}
 		for h, rr := range rerankers {
@@ -184,6 +186,18 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 				}
 			}
 			res.Extra[rr.rerankKey()] = acc
+		}
+	}
+	if pref, ok := ru.task.(task.Preference); ok {
+		figs, err := ru.preferenceFigures(pref, ps, texts)
+		if err != nil {
+			return EvalResult{}, err
+		}
+		if res.Extra == nil {
+			res.Extra = map[string]float64{}
+		}
+		for k, v := range figs {
+			res.Extra[k] = v
 		}
 	}
 	res.Seconds = time.Since(t0).Seconds()

@@ -184,6 +184,8 @@ var recipePapers = map[string]string{
 	"salt":            "SALT: step-level advantage assignment from a trajectory graph",
 	"overthinking":    "Reconsidering Overthinking: Penalizing Internal and External Redundancy in CoT Reasoning",
 	"efficiency_rl":   "Efficiency Steering and Self-Rewarded Efficiency RL (arXiv 2506.15647)",
+	"spo":             "A Minimaximalist Approach to Reinforcement Learning from Human Feedback (Swamy et al., 2024)",
+	"inpo":            "Iterative Nash Policy Optimization (Zhang et al., 2024)",
 }
 
 // commentedYAML renders the resolved recipe with a line comment on every
@@ -482,4 +484,11 @@ var knobComments = map[string]string{
 	"siren.peak_ratio":               "share of the highest-entropy positions regularised",
 	"siren.anchor":                   "initial (the entropy of the policy at the start) or fixed (anchor_value)",
 	"siren.anchor_value":             "the entropy anchor when anchor is fixed",
+	"spo.opponent":                   "group (self-play: win rate against the group's other samples) or reference (against group_size reference samples)",
+	"spo.symmetrize_positions":       "P_ij = (J(i,j) + 1 - J(j,i)) / 2 cancels a judge's position bias",
+	"spo.include_self":               "count the self-comparison P_ii = 1/2 in each sample's mean",
+	"inpo.eta":                       "eta of the mirror-descent step: the squared loss targets the margin h = 1/(2 eta)",
+	"inpo.tau_over_eta":              "tau/eta in (0, 1): weight of the reference against the previous iterate in h",
+	"inpo.pair_selection":            "each group's pair: copeland (most and fewest pairwise wins) or maxmin (highest and lowest win rate)",
+	"inpo.logp_reduction":            "sequence log-prob of a response: sum or mean of its token log-probs",
 }

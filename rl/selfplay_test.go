@@ -1,0 +1,153 @@
+package rl
+
+import (
+	"math"
+	"testing"
+)
+
+func closeTo(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+
+// TestSPORewards: card B13's numeric examples.
+func TestSPORewards(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		J    [][]float64 // judge, first slot = row
+		sym  bool
+		want []float64
+	}{
+		// 1 ≻ 2, 1 ≻ 3, 2 ≻ 3 (P_ij = 1 - P_ji given explicitly).
+		{"transitive", [][]float64{{0.5, 1, 1}, {0, 0.5, 1}, {0, 0, 0.5}}, false, []float64{1, 0.5, 0}},
+		// 1 ≻ 2 ≻ 3 ≻ 1: no update on a perfectly intransitive triple.
+		{"cycle", [][]float64{{0.5, 1, 0}, {0, 0.5, 1}, {1, 0, 0.5}}, false, []float64{0.5, 0.5, 0.5}},
+		// A judge that prefers whatever is in the first slot with 0.8.
+		{"position bias", [][]float64{{0.5, 0.8, 0.8}, {0.8, 0.5, 0.8}, {0.8, 0.8, 0.5}}, true, []float64{0.5, 0.5, 0.5}},
+	} {
+		P := tc.J
+		if tc.sym {
+			P = SymmetrizePreference(tc.J)
+			for i := range P {
+				for j := range P[i] {
+					if !closeTo(P[i][j], 0.5, 1e-12) {
+						t.Fatalf("%s: symmetrised P[%d][%d] = %v, want 0.5", tc.name, i, j, P[i][j])
+					}
+				}
+			}
+		}
+		got := SPORewards(P, false)
+		for i := range got {
+			if !closeTo(got[i], tc.want[i], 1e-12) {
+				t.Fatalf("%s: R = %v, want %v", tc.name, got, tc.want)
+			}
+		}
+		adv := GRPOAdvantages(got, [][]int{{0, 1, 2}}, true)
+		if tc.name == "cycle" {
+			for _, a := range adv {
+				if a != 0 {
+					t.Fatalf("cycle: advantages %v, want 0", adv)
+				}
+			}
+		}
+	}
+	// include_self: (sum_{j≠i} P_ij + 1/2) / N, here (2 + 0.5) / 3.
+	if got := SPORewards([][]float64{{0.5, 1, 1}, {0, 0.5, 1}, {0, 0, 0.5}}, true); !closeTo(got[0], 2.5/3, 1e-12) || !closeTo(got[2], 0.5/3, 1e-12) {
+		t.Fatalf("include_self: %v", got)
+	}
+	if got := WinRate([][]float64{{1, 0}, {0.5, 0.5}}); got != 0.5 {
+		t.Fatalf("WinRate = %v, want 0.5", got)
+	}
+}
+
+// TestINPOPairLoss: card B1's numeric example. η = 0.0075, τ = 0.0025;
+// log π(y_w, y_l) = (-10, -12), ref (-11, -12), π_t (-10.5, -12):
+// h = 2 - 1/3·1 - 2/3·1.5 = 0.6667, L = (0.6667 - 66.667)^2 = 4356.0,
+// dL/dΔ = 2(h - 66.667) = -132.
+func TestINPOPairLoss(t *testing.T) {
+	c := INPO{Eta: 0.0075, TauOverEta: 0.0025 / 0.0075, PairSelection: "copeland", LogpReduction: "sum"}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	loss, d := c.PairLoss([2]float64{-10, -12}, [2]float64{-11, -12}, [2]float64{-10.5, -12})
+	if !closeTo(loss, 4356.0, 1e-6) || !closeTo(d, -132, 1e-9) {
+		t.Fatalf("loss %v, dL/dmargin %v; want 4356, -132", loss, d)
+	}
+}
+
+// TestINPOPair: Copeland picks the most and the fewest wins, oriented by P.
+func TestINPOPair(t *testing.T) {
+	// Samples 0 ≻ 1, 0 ≻ 2, 1 ≻ 2 and 3 ties with everyone: Copeland scores
+	// 0: 2.5, 1: 1.5, 2: 0.5, 3: 1.5 -> pair (0, 2).
+	P := [][]float64{{0.5, 1, 1, 0.5}, {0, 0.5, 1, 0.5}, {0, 0, 0.5, 0.5}, {0.5, 0.5, 0.5, 0.5}}
+	c := INPO{PairSelection: "copeland"}
+	if w, l, ok := c.Pair(P, SPORewards(P, false)); !ok || w != 0 || l != 2 {
+		t.Fatalf("copeland pair (%d, %d, %v), want (0, 2, true)", w, l, ok)
+	}
+	// All tie: no pair.
+	T := [][]float64{{0.5, 0.5}, {0.5, 0.5}}
+	if _, _, ok := c.Pair(T, []float64{0.5, 0.5}); ok {
+		t.Fatal("a tied group gave a pair")
+	}
+	// maxmin by reward, then oriented by P: rewards say 1 is best, but P
+	// says 0 ≻ 1, so the pair is (0, 1).
+	m := INPO{PairSelection: "maxmin"}
+	if w, l, ok := m.Pair([][]float64{{0.5, 1}, {0, 0.5}}, []float64{0, 1}); !ok || w != 0 || l != 1 {
+		t.Fatalf("maxmin pair (%d, %d, %v), want (0, 1, true)", w, l, ok)
+	}
+}
+
+// rps is rock-paper-scissors: rps[i][j] = P(i ≻ j).
+var rps = [][]float64{{0.5, 0, 1}, {1, 0.5, 0}, {0, 1, 0.5}}
+
+// TestINPOTabular: card B1's tabular check. (a) Gradient descent on the
+// population INPO loss over an exact softmax table reaches the closed-form
+// step. (b) Iterating the closed form from a skewed start with a uniform
+// reference converges to the uniform (Nash) policy of rock-paper-scissors.
+func TestINPOTabular(t *testing.T) {
+	ref := []float64{1. / 3, 1. / 3, 1. / 3}
+	pit := []float64{0.6, 0.3, 0.1}
+	eta, r := 1.0, 1.0/3
+	c := INPO{Eta: eta, TauOverEta: r}
+	want := INPOStep(ref, pit, rps, eta, r)
+	theta := make([]float64, 3)
+	for it := 0; it < 20000; it++ {
+		var g [3]float64
+		for y := range 3 {
+			for y2 := range 3 {
+				if y == y2 {
+					continue
+				}
+				// The pair (y, y2) is drawn with weight π_t(y)π_t(y2) and
+				// oriented y ≻ y2 with probability P(y ≻ y2).
+				wgt := pit[y] * pit[y2] * rps[y][y2]
+				if wgt == 0 {
+					continue
+				}
+				_, d := c.PairLoss([2]float64{theta[y], theta[y2]}, [2]float64{math.Log(ref[y]), math.Log(ref[y2])},
+					[2]float64{math.Log(pit[y]), math.Log(pit[y2])})
+				g[y] += wgt * d
+				g[y2] -= wgt * d
+			}
+		}
+		for k := range theta {
+			theta[k] -= 0.5 * g[k]
+		}
+	}
+	z := 0.0
+	for _, v := range theta {
+		z += math.Exp(v)
+	}
+	for y := range 3 {
+		if got := math.Exp(theta[y]) / z; !closeTo(got, want[y], 1e-6) {
+			t.Fatalf("SGD table %v, closed form %v", theta, want)
+		}
+	}
+	// (b) the iterates approach the Nash (uniform) policy.
+	p := pit
+	for range 300 {
+		p = INPOStep(ref, p, rps, eta, r)
+	}
+	for y := range 3 {
+		if !closeTo(p[y], 1./3, 1e-6) {
+			t.Fatalf("after 300 iterations %v, want uniform", p)
+		}
+	}
+}
