@@ -151,3 +151,30 @@ func TestINPOTabular(t *testing.T) {
 		}
 	}
 }
+
+// TestExIt: card B5's numeric examples.
+func TestExIt(t *testing.T) {
+	if got := ExItScore([]float64{1, 0, 1, 1}); !closeTo(got, 0.1875, 1e-12) {
+		t.Fatalf("score %v, want 0.1875", got)
+	}
+	for _, tc := range []struct{ rNew, rPrev, want float64 }{{1, 0.5, 1}, {0, 0.5, 0}, {0.75, 0.5, 0.5}, {1, 1, 0}} {
+		if got := ExItImprovement(tc.rNew, tc.rPrev); !closeTo(got, tc.want, 1e-12) {
+			t.Fatalf("improvement(%v, %v) = %v, want %v", tc.rNew, tc.rPrev, got, tc.want)
+		}
+	}
+	p, err := ExItProbs([]float64{0.25, 0}, "softmax", 1)
+	if err != nil || !closeTo(p[0], 0.562, 5e-4) || !closeTo(p[1], 0.438, 5e-4) {
+		t.Fatalf("softmax probs %v (%v), want [0.562 0.438]", p, err)
+	}
+	// rank, kappa 1: weights 1, 1/2, 1/3 by descending score.
+	p, _ = ExItProbs([]float64{0.1, 0.2, 0}, "rank", 1)
+	if !closeTo(p[1], 6./11, 1e-12) || !closeTo(p[0], 3./11, 1e-12) || !closeTo(p[2], 2./11, 1e-12) {
+		t.Fatalf("rank probs %v", p)
+	}
+	if _, err := ExItProbs([]float64{1}, "best", 1); err == nil {
+		t.Fatal("unknown priority accepted")
+	}
+	if got := ExItEvict([]float64{0.2, 0, 0.1, 0}, 2); len(got) != 2 || got[0] != 1 || got[1] != 3 {
+		t.Fatalf("evict %v, want [1 3]", got)
+	}
+}

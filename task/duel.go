@@ -91,8 +91,18 @@ func (*Duel) Draw(r *rand.Rand) Problem {
 	return Problem{Question: fmt.Sprintf("duel %d", r.IntN(100000)), Answer: "move", Difficulty: 1}
 }
 
-// Steps plays a move drawn from Mix; there are no intermediate steps.
-func (t *Duel) Steps(_ Problem, r *rand.Rand, _ string) ([]string, string) {
+// Steps plays a move drawn from Mix; there are no intermediate steps. An
+// "arith" slip misspells the move (its last letter dropped), which plays
+// no move.
+func (t *Duel) Steps(_ Problem, r *rand.Rand, slip string) ([]string, string) {
+	_, m := t.move(r)
+	if slip == "arith" {
+		m = m[:len(m)-1]
+	}
+	return nil, m
+}
+
+func (t *Duel) move(r *rand.Rand) (int, string) {
 	var sum float64
 	for _, w := range t.Mix {
 		sum += w
@@ -100,11 +110,11 @@ func (t *Duel) Steps(_ Problem, r *rand.Rand, _ string) ([]string, string) {
 	u := r.Float64() * sum
 	for i, w := range t.Mix {
 		if u < w {
-			return nil, DuelMoves[i]
+			return i, DuelMoves[i]
 		}
 		u -= w
 	}
-	return nil, DuelMoves[len(DuelMoves)-1]
+	return len(DuelMoves) - 1, DuelMoves[len(DuelMoves)-1]
 }
 
 // duelMove is the index of the move a completion plays, or -1: the text
