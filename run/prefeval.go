@@ -4,8 +4,10 @@ package run
 // task.Preference, e.g. duel), for every recipe on such a task: the
 // policy's win rate against the frozen reference policy, its worst case
 // over the game's pure strategies (the Minimax Winner maximises it; 0.5
-// at a Nash equilibrium of a symmetric game) and the share of each
-// strategy in its samples.
+// at a Nash equilibrium of a symmetric game), its win rate against each
+// pure strategy (so the worst case of a mixture of evaluated policies,
+// e.g. the average iterate, can be computed afterwards) and the share of
+// each strategy in its samples.
 
 import (
 	"github.com/autodidact-rl/autodidact/task"
@@ -14,7 +16,8 @@ import (
 // preferenceFigures computes win_rate_ref (mean P(policy ≻ reference)
 // over each problem's policy × reference samples, positions
 // symmetrised), worst_win_rate (min over strategies s of the mean
-// P(policy ≻ s)) and share_<class> (share_none: no strategy) from the
+// P(policy ≻ s)), vs_<class> (that mean for each strategy) and
+// share_<class> (share_none: no strategy) from the
 // evaluation's policy completions texts[i] of problem ps[i].
 func (ru *runner) preferenceFigures(pref task.Preference, ps []task.Problem, texts [][]string) (map[string]float64, error) {
 	c := ru.r.Eval
@@ -61,6 +64,7 @@ func (ru *runner) preferenceFigures(pref task.Preference, ps []task.Problem, tex
 			s += m / float64(len(texts[i])) / float64(len(ps))
 		}
 		worst = min(worst, s)
+		out["vs_"+pref.Class(strat[k])] = s
 	}
 	if len(strat) > 0 {
 		out["worst_win_rate"] = worst
