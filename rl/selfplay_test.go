@@ -178,3 +178,39 @@ func TestExIt(t *testing.T) {
 		t.Fatalf("evict %v, want [1 3]", got)
 	}
 }
+
+// TestSPC: card D2's numeric examples (a)-(c).
+func TestSPC(t *testing.T) {
+	c := SPC{ClipEps: 0.2, SFTCoef: 0.15}
+	// (a) token log-probs [-0.5, -1.5] (mean -1.0), reference [-1.0, -1.4]
+	// (mean -1.2): ρ = exp(0.2) = 1.2214.
+	lbar, lref := (-0.5-1.5)/2, (-1.0-1.4)/2
+	if l, d := c.SPCSample(1, lbar, lref); !closeTo(l, -1.2, 1e-12) || d != 0 {
+		t.Fatalf("R=+1: loss %v grad %v, want -1.2 (clipped, no gradient)", l, d)
+	}
+	if l, d := c.SPCSample(-1, lbar, lref); !closeTo(l, 1.2214, 1e-4) || !closeTo(d, 1.2214, 1e-4) {
+		t.Fatalf("R=-1: loss %v grad %v, want 1.2214 unclipped", l, d)
+	}
+	// (b) a won game (ρ = 1.2214 → -1.2), a lost game (ρ = 0.7 → 0.8) and
+	// an SFT record with l̄ = -0.8: L = (-1.2 + 0.8)/2 + 0.15·0.8 = -0.08.
+	recs := []SPCRecord{{R: 1, Lbar: lbar, LbarRef: lref}, {R: -1, Lbar: math.Log(0.7), LbarRef: 0}, {SFT: true, Lbar: -0.8}}
+	loss, d := c.SPCLoss(recs)
+	if !closeTo(loss, -0.08, 1e-9) {
+		t.Fatalf("batch loss %v, want -0.08", loss)
+	}
+	// lost game, ρ = 0.7 < 0.8: the clipped term -R·0.8 = 0.8 is the max,
+	// so the loss is clipped (no gradient); SFT: -0.15/1.
+	if d[0] != 0 || d[1] != 0 || !closeTo(d[2], -0.15, 1e-12) {
+		t.Fatalf("gradients %v", d)
+	}
+	// (c) the game's rewards.
+	for _, tc := range []struct {
+		verdict     string
+		wrong       bool
+		critic, gen float64
+	}{{"-", true, 1, -1}, {"+", true, -1, 1}, {"x", true, -1, 1}, {"+", false, 1, 0}, {"-", false, -1, 0}} {
+		if cr, g := SPCGame(tc.verdict, tc.wrong, -1); cr != tc.critic || g != tc.gen {
+			t.Fatalf("verdict %q on wrong=%v: critic %v generator %v, want %v %v", tc.verdict, tc.wrong, cr, g, tc.critic, tc.gen)
+		}
+	}
+}
