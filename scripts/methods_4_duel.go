@@ -2,7 +2,7 @@
 
 // methods_4_duel tabulates the duel cells of scripts/methods_4.sh: for each
 // recipe, over seeds (mean and 95% t-interval), the final policy's
-// win_rate_ref and worst_win_rate, the same two figures for the average
+// win_rate_ref and worst_win_rate (and the base model's), the same two figures for the average
 // iterate (the uniform mixture of the policies evaluated during RL, the
 // object SPO's and INPO's no-regret guarantees are about: its win rates
 // are the means of the iterates' win rates, against the reference and
@@ -65,10 +65,10 @@ func main() {
 		os.Exit(2)
 	}
 	dir := os.Args[1]
-	fmt.Println("| recipe | seeds | win_rate_ref final | worst_win_rate final | win_rate_ref avg iterate | worst_win_rate avg iterate | final shares rock/paper/scissors/well |")
-	fmt.Println("| --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Println("| recipe | seeds | win_rate_ref base | worst_win_rate base | win_rate_ref final | worst_win_rate final | win_rate_ref avg iterate | worst_win_rate avg iterate | final shares rock/paper/scissors/well |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, name := range os.Args[2:] {
-		var win, worst, awin, aworst []float64
+		var bwin, bworst, win, worst, awin, aworst []float64
 		shares := make([][]float64, len(moves))
 		seeds, _ := filepath.Glob(filepath.Join(dir, name+"-seed*"))
 		for _, s := range seeds {
@@ -80,6 +80,7 @@ func main() {
 				continue
 			}
 			fin := es[len(es)-1]
+			bwin, bworst = append(bwin, num(es[0], "win_rate_ref")), append(bworst, num(es[0], "worst_win_rate"))
 			win, worst = append(win, num(fin, "win_rate_ref")), append(worst, num(fin, "worst_win_rate"))
 			for k, m := range moves {
 				shares[k] = append(shares[k], num(fin, "share_"+m))
@@ -103,7 +104,7 @@ func main() {
 		for k := range moves {
 			sh = append(sh, fmt.Sprintf("%.2f", compare.TInterval(shares[k]).Mean))
 		}
-		fmt.Printf("| %s | %d | %s | %s | %s | %s | %s |\n", name, len(win), show(compare.TInterval(win)), show(compare.TInterval(worst)),
+		fmt.Printf("| %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", name, len(win), show(compare.TInterval(bwin)), show(compare.TInterval(bworst)), show(compare.TInterval(win)), show(compare.TInterval(worst)),
 			show(compare.TInterval(awin)), show(compare.TInterval(aworst)), strings.Join(sh, " / "))
 	}
 }
