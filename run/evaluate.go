@@ -98,6 +98,7 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 		}
 	}
 	var totalLen, formatOK, wrongBranch, recovered float64
+	texts := make([][]string, len(ps)) // policy completions, for preference games
 	var all []*episode.Episode
 	voters := hooks[evalVoter](ru)
 	perProblem := make([][]*episode.Episode, len(ps)) // for the voters
@@ -138,6 +139,7 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 				ans = verify.Normalize(rw.Pred)
 			}
 			votes[i] = append(votes[i], eval.Vote{Answer: ans, Correct: rw.Correct})
+			texts[i] = append(texts[i], lastPolicyText(x.ep))
 			all = append(all, x.ep)
 			if len(voters) > 0 {
 				perProblem[i] = append(perProblem[i], x.ep)
@@ -208,6 +210,18 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 				res.Extra = map[string]float64{}
 			}
 			res.Extra[k] = f
+		}
+	}
+	if pref, ok := ru.task.(task.Preference); ok {
+		figs, err := ru.preferenceFigures(pref, ps, texts)
+		if err != nil {
+			return EvalResult{}, err
+		}
+		if res.Extra == nil {
+			res.Extra = map[string]float64{}
+		}
+		for k, v := range figs {
+			res.Extra[k] = v
 		}
 	}
 	res.Seconds = time.Since(t0).Seconds()

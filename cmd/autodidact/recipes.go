@@ -202,6 +202,9 @@ var recipePapers = map[string]string{
 	"self_rationalization": "Self-Rationalization: LLM as a fine-grained judge (arXiv 2410.05495)",
 	"ssr_zero":             "SSR-Zero: Simple Self-Rewarding RL for Machine Translation (arXiv 2505.16637)",
 	"grm":                  "Inference-Time Scaling for Generalist Reward Modeling (DeepSeek-GRM, SPCT; arXiv 2504.02495)",
+	"exit":                 "Bootstrapping Task Spaces for Self-Improvement (ExIt, arXiv 2509.04575)",
+	"spo":                  "A Minimaximalist Approach to Reinforcement Learning from Human Feedback (Swamy et al., 2024)",
+	"inpo":                 "Iterative Nash Policy Optimization (Zhang et al., 2024)",
 }
 
 // commentedYAML renders the resolved recipe with a line comment on every
@@ -585,4 +588,18 @@ var knobComments = map[string]string{
 	"grm.reward_wrong":                     "rule-based reward of a wrong or unparsable judgement (a correct one gets 1)",
 	"grm.meta_frac":                        "share of the k judgements that vote in the guided vote (highest mean log-prob; no trained meta RM)",
 	"grm.max_subsets":                      "subsets of size k averaged per item for grm_vote@k (exhaustive when fewer)",
+	"spo.opponent":                         "group (self-play: win rate against the group's other samples) or reference (against group_size reference samples)",
+	"spo.symmetrize_positions":             "P_ij = (J(i,j) + 1 - J(j,i)) / 2 cancels a judge's position bias",
+	"spo.include_self":                     "count the self-comparison P_ii = 1/2 in each sample's mean",
+	"exit.p_select":                        "probability that a prompt replays a buffered instance (once the buffer holds buffer_min_size)",
+	"exit.buffer_capacity":                 "instances kept; the lowest-scored are evicted (oldest first on ties)",
+	"exit.buffer_min_size":                 "instances the buffer needs before any is replayed",
+	"exit.priority":                        "how instances are drawn: softmax of score/kappa, rank (1/rank^(1/kappa)) or uniform",
+	"exit.kappa":                           "temperature of the softmax or rank prioritisation",
+	"exit.reward":                          "reward of a replayed instance: verifier, or improvement max(0, (r - r_prev)/(1 - r_prev))",
+	"exit.max_depth":                       "deepest partial history (instances cut from instances)",
+	"inpo.eta":                             "eta of the mirror-descent step: the squared loss targets the margin h = 1/(2 eta)",
+	"inpo.tau_over_eta":                    "tau/eta in (0, 1): weight of the reference against the previous iterate in h",
+	"inpo.pair_selection":                  "each group's pair: copeland (most and fewest pairwise wins) or maxmin (highest and lowest win rate)",
+	"inpo.logp_reduction":                  "sequence log-prob of a response: sum or mean of its token log-probs",
 }
