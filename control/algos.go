@@ -31,7 +31,9 @@ func registerAlgo(name string, a suiteAlgo) {
 
 // UsesDataset reports whether algo accepts --dataset (every offline
 // algorithm, online ones with an offline buffer, and WSRL's pre-training).
-func UsesDataset(algo string) bool { return IsOffline(algo) || suiteAlgos[algo].usesData || algo == "wsrl" }
+func UsesDataset(algo string) bool {
+	return IsOffline(algo) || suiteAlgos[algo].usesData || algo == "wsrl"
+}
 
 func init() {
 	registerAlgo("bc", suiteAlgo{offline: true, usesData: true, run: func(o BaselineOptions, steps func(int) int, dir string, ev int, log io.Writer) (*Summary, error) {

@@ -559,7 +559,6 @@ func init() {
 // (RunFineTune knows them).
 var FineTuneAlgos = []string{"wsrl", "fastrlap"}
 
-
 // FineTuneOptions are what `control train --algo wsrl` passes: Sets are
 // KEY=VALUE overrides of the configuration's JSON fields (e.g.
 // warmup_steps=0, offline_data_ratio=0.5).
