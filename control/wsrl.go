@@ -1,13 +1,11 @@
 package control
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"strings"
 
 	"github.com/autodidact-rl/autodidact/control/dataset"
@@ -629,44 +627,16 @@ func RunFineTune(o FineTuneOptions, dir string, evalEpisodes int, log io.Writer)
 	return nil, fmt.Errorf("algo %q: want one of %v", o.Algo, FineTuneAlgos)
 }
 
-// ApplySets overrides fields of the JSON-tagged struct cfg points to with
-// KEY=VALUE pairs; VALUE is read as JSON (a bare word as a string).
+// ApplySets is ApplySet for KEY=VALUE pairs (a later pair for the same
+// key wins).
 func ApplySets(cfg any, sets []string) error {
-	if len(sets) == 0 {
-		return nil
-	}
-	raw, err := json.Marshal(cfg)
-	if err != nil {
-		return err
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return err
-	}
+	m := map[string]string{}
 	for _, kv := range sets {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
 			return fmt.Errorf("--set %q: want KEY=VALUE", kv)
 		}
-		if _, known := m[k]; !known {
-			keys := make([]string, 0, len(m))
-			for key := range m {
-				keys = append(keys, key)
-			}
-			slices.Sort(keys)
-			return fmt.Errorf("--set %s: unknown key (known: %s)", k, strings.Join(keys, ", "))
-		}
-		if !json.Valid([]byte(v)) {
-			b, _ := json.Marshal(v)
-			v = string(b)
-		}
-		m[k] = json.RawMessage(v)
+		m[k] = v
 	}
-	raw, _ = json.Marshal(m)
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(cfg); err != nil {
-		return fmt.Errorf("--set: %w", err)
-	}
-	return nil
+	return ApplySet(cfg, m)
 }

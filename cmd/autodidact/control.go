@@ -188,7 +188,7 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 		if o.ckptEvery > 0 {
 			cfg.CheckpointEvery = o.ckptEvery
 		}
-		if err := control.ApplySets(&cfg, o.set); err != nil {
+		if err := control.ApplySet(&cfg, set); err != nil {
 			return fmt.Errorf("%s: %w", cmd, err)
 		}
 		if o.steps > 0 {
@@ -203,6 +203,9 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 		}
 		if o.ckptEvery > 0 {
 			cfg.CheckpointEvery = o.ckptEvery
+		}
+		if err := control.ApplySet(&cfg, set); err != nil {
+			return fmt.Errorf("%s: %w", cmd, err)
 		}
 		if o.steps > 0 {
 			cfg.Steps = o.steps
