@@ -98,7 +98,11 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 		}
 	}
 	var totalLen, formatOK, wrongBranch, recovered float64
-	texts := make([][]string, len(ps)) // policy completions, for preference games
+	pref, isPref := ru.task.(task.Preference)
+	var texts [][]string // policy completions, kept only for preference games
+	if isPref {
+		texts = make([][]string, len(ps))
+	}
 	var all []*episode.Episode
 	voters := hooks[evalVoter](ru)
 	perProblem := make([][]*episode.Episode, len(ps)) // for the voters
@@ -139,7 +143,9 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 				ans = verify.Normalize(rw.Pred)
 			}
 			votes[i] = append(votes[i], eval.Vote{Answer: ans, Correct: rw.Correct})
-			texts[i] = append(texts[i], lastPolicyText(x.ep))
+			if isPref {
+				texts[i] = append(texts[i], lastPolicyText(x.ep))
+			}
 			all = append(all, x.ep)
 			if len(voters) > 0 {
 				perProblem[i] = append(perProblem[i], x.ep)
@@ -212,7 +218,7 @@ func (ru *runner) evaluate(tag string) (EvalResult, error) {
 			res.Extra[k] = f
 		}
 	}
-	if pref, ok := ru.task.(task.Preference); ok {
+	if isPref {
 		figs, err := ru.preferenceFigures(pref, ps, texts)
 		if err != nil {
 			return EvalResult{}, err
