@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
-	"time"
 
 	"github.com/autodidact-rl/autodidact/cluster"
 	"github.com/autodidact-rl/autodidact/run"
@@ -93,19 +92,7 @@ func localRolloutWorkers(n int, url, id string, nf natsFlags, log io.Writer) (st
 	}
 	var cmds []*exec.Cmd
 	stop = func() {
-		for _, c := range cmds {
-			c.Process.Signal(syscall.SIGTERM)
-		}
-		for _, c := range cmds {
-			done := make(chan struct{})
-			go func() { c.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				c.Process.Kill()
-				<-done
-			}
-		}
+		stopProcesses(cmds)
 	}
 	for i := 0; i < n; i++ {
 		args := append([]string{"worker", "--rollout", id, "--name", "rollout-" + strconv.Itoa(i+1)}, nf.args(url)...)

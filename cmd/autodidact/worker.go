@@ -146,19 +146,7 @@ func localWorkers(n int, url string, nf natsFlags, log io.Writer) (stop func(), 
 	}
 	var cmds []*exec.Cmd
 	stop = func() {
-		for _, c := range cmds {
-			c.Process.Signal(syscall.SIGTERM)
-		}
-		for _, c := range cmds {
-			done := make(chan struct{})
-			go func() { c.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				c.Process.Kill()
-				<-done
-			}
-		}
+		stopProcesses(cmds)
 		os.RemoveAll(work)
 	}
 	for i := 0; i < n; i++ {
@@ -172,4 +160,22 @@ func localWorkers(n int, url string, nf natsFlags, log io.Writer) (stop func(), 
 		cmds = append(cmds, c)
 	}
 	return stop, nil
+}
+
+// stopProcesses sends SIGTERM to every started worker process, then waits
+// for each, killing one that has not exited 10 seconds later.
+func stopProcesses(cmds []*exec.Cmd) {
+	for _, c := range cmds {
+		c.Process.Signal(syscall.SIGTERM)
+	}
+	for _, c := range cmds {
+		done := make(chan struct{})
+		go func() { c.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			c.Process.Kill()
+			<-done
+		}
+	}
 }
