@@ -1,7 +1,5 @@
 package tensor
 
-import "sync"
-
 // The pure-Go GEMM packs blocks of op(A) and op(B) into contiguous panels and
 // runs a 4×4 register-blocked micro-kernel over them (the GotoBLAS scheme
 // without assembly). It is always correct and is the fallback when OpenBLAS
@@ -17,17 +15,17 @@ const (
 
 type goPack struct{ a, b []float32 }
 
-var goPackPool = sync.Pool{New: func() any {
+var goPackPool = newFreeList(64, func() *goPack {
 	return &goPack{a: make([]float32, goMC*goKC), b: make([]float32, goKC*goNC)}
-}}
+})
 
 func gemmGo(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	scaleC(m, n, beta, c, ldc)
 	if k == 0 || alpha == 0 {
 		return
 	}
-	pk := goPackPool.Get().(*goPack)
-	defer goPackPool.Put(pk)
+	pk := goPackPool.get()
+	defer goPackPool.put(pk)
 	for jc := 0; jc < n; jc += goNC {
 		nc := min(goNC, n-jc)
 		for pc := 0; pc < k; pc += goKC {

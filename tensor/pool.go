@@ -124,3 +124,36 @@ func For(n, grain int, r Ranger) {
 	r.Range(0, n/chunks)
 	wg.Wait()
 }
+
+// freeList keeps buffers for reuse across goroutines. Unlike sync.Pool it
+// never drops a buffer and has no per-processor private slot that another
+// processor cannot reach, so once as many buffers exist as there are
+// concurrent users, get allocates nothing (the training step's no-
+// allocation guarantee depends on it).
+type freeList[T any] struct {
+	free chan *T
+	new  func() *T
+}
+
+// newFreeList holds up to capacity idle buffers made by mk.
+func newFreeList[T any](capacity int, mk func() *T) *freeList[T] {
+	return &freeList[T]{free: make(chan *T, capacity), new: mk}
+}
+
+// get returns an idle buffer, or a new one when none is idle.
+func (f *freeList[T]) get() *T {
+	select {
+	case x := <-f.free:
+		return x
+	default:
+		return f.new()
+	}
+}
+
+// put returns a buffer for reuse (dropped when the list is full).
+func (f *freeList[T]) put(x *T) {
+	select {
+	case f.free <- x:
+	default:
+	}
+}

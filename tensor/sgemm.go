@@ -1,7 +1,5 @@
 package tensor
 
-import "sync"
-
 // The pure-Go backend's GEMM on amd64: op(A) and op(B) are packed into
 // panels (GotoBLAS/BLIS scheme) and an assembly micro-kernel multiplies an
 // mr-row A panel by an nr-column B panel, kc deep, into a tile of C.
@@ -60,9 +58,9 @@ type asmPack struct {
 	tile [32 * 32]float32 // an edge tile of C, padded to mr×nr
 }
 
-var asmPackPool = sync.Pool{New: func() any {
+var asmPackPool = newFreeList(64, func() *asmPack {
 	return &asmPack{a: make([]float32, asmMC*asmKC), b: make([]float32, asmKC*(asmNC+32))}
-}}
+})
 
 func gemmAsm(kern *asmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if k == 0 || alpha == 0 || beta != 0 {
@@ -74,7 +72,7 @@ func gemmAsm(kern *asmKernel, transA, transB bool, m, n, k int, alpha float32, a
 	// With beta = 0 the first depth block writes C without reading it
 	// (fnZero): the same bits as clearing C first.
 	mr, nr := kern.mr, kern.nr
-	pk := asmPackPool.Get().(*asmPack)
+	pk := asmPackPool.get()
 	for jc := 0; jc < n; jc += asmNC {
 		nc := min(asmNC, n-jc)
 		for pc := 0; pc < k; pc += asmKC {
@@ -112,7 +110,7 @@ func gemmAsm(kern *asmKernel, transA, transB bool, m, n, k int, alpha float32, a
 			}
 		}
 	}
-	asmPackPool.Put(pk)
+	asmPackPool.put(pk)
 }
 
 // packAPanels copies op(A)[i0:i0+mc, p0:p0+kc] into row panels of height
