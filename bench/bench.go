@@ -16,6 +16,7 @@ import (
 
 	"github.com/autodidact-rl/autodidact/lm"
 	"github.com/autodidact-rl/autodidact/optim"
+	"github.com/autodidact-rl/autodidact/rl"
 	"github.com/autodidact-rl/autodidact/tensor"
 )
 
@@ -155,14 +156,20 @@ func Sample(s Shape, reps int) (Result, error) {
 		}
 		return nil
 	}
-	// Work: the prefill forward plus one token per sequence per new step,
-	// whose attention reads the whole cache.
+	flops := sampleFLOPs(cfg, s)
+	res := Result{Name: "sample", Params: cfg.NumParams(), TokensPerStep: s.Batch * s.New}
+	return measure(res, reps, flops, step)
+}
+
+// sampleFLOPs is the work of sampling shape s: the prefill forward plus
+// one token per sequence per new step, whose attention reads the whole
+// cache.
+func sampleFLOPs(cfg lm.Config, s Shape) float64 {
 	flops := forwardFLOPs(cfg, s.Batch, s.Prompt)
 	for t := s.Prompt; t < s.Prompt+s.New-1; t++ {
 		flops += forwardFLOPs(cfg, s.Batch, 1) + float64(s.Batch*cfg.NumHiddenLayers*4*cfg.NumAttentionHeads*cfg.HeadDim()*(t+1))
 	}
-	res := Result{Name: "sample", Params: cfg.NumParams(), TokensPerStep: s.Batch * s.New}
-	return measure(res, reps, flops, step)
+	return flops
 }
 
 // measure runs warm-up steps, then timed steps, and fills in the result.
@@ -253,4 +260,94 @@ func peakRSSMiB() float64 {
 		}
 	}
 	return 0
+}
+
+// GRPO times one step of GRPO's loop at a fixed shape: Batch prompts of
+// Prompt random tokens are each continued by exactly New sampled tokens
+// (temperature 1, with the sampler's log-probs kept as the old policy's),
+// then the Batch sequences are split into miniBatches; each is scored,
+// given the clipped-ratio loss gradient of rl.Clip with ±1 advantages per
+// sequence and seq-mean-token-mean aggregation over the New response
+// tokens, and followed by Backward, clipping and an AdamW update. The real
+// loop also stops sequences at a stop token and computes rewards; this
+// keeps every length fixed so that the PyTorch script
+// (scripts/bench_torch.py grpo) does exactly the same work. Tokens per
+// second counts generated tokens.
+func GRPO(s Shape, miniBatches, reps int) (Result, error) {
+	if miniBatches <= 0 || s.Batch%miniBatches != 0 {
+		return Result{}, fmt.Errorf("bench grpo: batch %d is not a positive multiple of %d mini-batches", s.Batch, miniBatches)
+	}
+	cfg := s.Config()
+	m, err := lm.New(cfg, 1)
+	if err != nil {
+		return Result{}, err
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	prompts := make([][]int32, s.Batch)
+	for i := range prompts {
+		prompts[i] = make([]int32, s.Prompt)
+		for j := range prompts[i] {
+			prompts[i][j] = int32(r.IntN(s.Vocab))
+		}
+	}
+	T := s.Prompt + s.New
+	rows := s.Batch / miniBatches
+	batch := &lm.Batch{Rows: rows, Len: T, Tokens: make([]int32, rows*T), Mask: make([]float32, rows*T), Temperature: 1}
+	oldLP := make([]float32, rows*T)
+	dlp := make([]float32, rows*T)
+	params := m.Params()
+	opt := optim.NewAdamW(params, optim.DefaultAdamW())
+	clip := rl.Clip{EpsLow: 0.2, EpsHigh: 0.2, DualC: 3}
+	sampleOpt := lm.SampleOptions{Temperature: 1, MaxNew: s.New}
+	step := func() error {
+		g, err := m.Generate(prompts, sampleOpt, r)
+		if err != nil {
+			return err
+		}
+		for mb := 0; mb < miniBatches; mb++ {
+			for i := 0; i < rows; i++ {
+				seq := mb*rows + i
+				if len(g.Tokens[seq]) != s.New {
+					return fmt.Errorf("bench grpo: a sequence stopped after %d of %d tokens", len(g.Tokens[seq]), s.New)
+				}
+				row := batch.Tokens[i*T : (i+1)*T]
+				copy(row, prompts[seq])
+				copy(row[s.Prompt:], g.Tokens[seq])
+				for t := 0; t < T; t++ {
+					batch.Mask[i*T+t], oldLP[i*T+t] = 0, 0
+					if t >= s.Prompt {
+						batch.Mask[i*T+t], oldLP[i*T+t] = 1, g.LogProbs[seq][t-s.Prompt]
+					}
+				}
+			}
+			sc, err := m.Score(batch)
+			if err != nil {
+				return err
+			}
+			w := 1 / float64(rows*s.New) // seq-mean-token-mean with equal lengths
+			for i := 0; i < rows; i++ {
+				A := float64(1 - 2*(i%2)) // half the group right, half wrong
+				for t := 0; t < T; t++ {
+					k := i*T + t
+					dlp[k] = 0
+					if batch.Mask[k] == 1 {
+						_, d, _ := clip.Token(A, float64(sc.LogProbs[k]), float64(oldLP[k]))
+						dlp[k] = float32(w * d)
+					}
+				}
+			}
+			m.ZeroGrad()
+			if err := m.Backward(dlp, nil, nil); err != nil {
+				return err
+			}
+			if _, err := optim.ClipGradNorm(params, 1); err != nil {
+				return err
+			}
+			opt.Step(1e-4)
+		}
+		return nil
+	}
+	flops := sampleFLOPs(cfg, s) + 3*forwardFLOPs(cfg, s.Batch, T)
+	res := Result{Name: "grpo", Params: cfg.NumParams(), TokensPerStep: s.Batch * s.New}
+	return measure(res, reps, flops, step)
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch eager baseline for `autodidact bench train|sample`.
+"""PyTorch eager baseline for `autodidact bench train|sample|grpo`.
 
 Same model shape (Llama-style: RMSNorm, rotary embeddings, causal attention,
 SwiGLU, tied head), same step (forward, next-token loss, backward, clip,
@@ -8,6 +8,13 @@ product never needs it.
 
     python3 scripts/bench_torch.py train --d 256 --layers 4 --heads 8 --ff 688 --vocab 64 --seq 128 --batch 16
     python3 scripts/bench_torch.py sample --d 256 --layers 4 --heads 8 --ff 688 --vocab 64 --batch 64 --prompt 16 --new 112
+    python3 scripts/bench_torch.py grpo --d 128 --layers 2 --heads 4 --ff 344 --vocab 20 --batch 128 --prompt 12 --new 48
+
+'grpo' is one step of GRPO's loop as `autodidact bench grpo` times it:
+sample --new tokens for every prompt (keeping the sampling log-probs),
+then per mini-batch (--mini-batches, default 2) score the full sequences,
+the clipped-ratio loss with +-1 advantages and seq-mean-token-mean over
+the response tokens, backward, clip, AdamW.
 
 Without --threads it measures PyTorch at its best setting: it runs itself
 once per setting (1 thread; 2 threads; 2 threads with
@@ -104,15 +111,19 @@ class LM(nn.Module):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("kind", choices=["train", "sample"])
+    p.add_argument("kind", choices=["train", "sample", "grpo"])
     for name, default in [("d", 256), ("layers", 4), ("heads", 8), ("ff", 688), ("vocab", 64), ("seq", 128),
-                          ("kv-heads", 0), ("batch", 0), ("prompt", 16), ("new", 112), ("steps", 0), ("threads", 0), ("rounds", 2)]:
+                          ("kv-heads", 0), ("batch", 0), ("prompt", 16), ("new", 112), ("steps", 0), ("threads", 0), ("rounds", 2), ("mini-batches", 2)]:
         p.add_argument("--" + name, type=int, default=default)
     a = p.parse_args()
     if a.threads == 0:
         best_setting(a)
         return
     torch.set_num_threads(a.threads)
+    # Denormal floats make x86 arithmetic ~100x slower; the GRPO step's tiny
+    # gradients produce them (its backward ran 4x slower without this). Flushing
+    # them to zero is PyTorch's best setting, so every kind runs with it.
+    torch.set_flush_denormal(True)
     torch.manual_seed(0)
     if a.kind == "train":
         B = a.batch or 16
@@ -129,6 +140,43 @@ def main():
             opt.step()
 
         steps, ntok = a.steps or 10, B * a.seq
+    elif a.kind == "grpo":
+        B, mb = a.batch or 128, a.mini_batches
+        rows, T = B // mb, a.prompt + a.new
+        model = LM(a, T)
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        prompts = torch.randint(0, a.vocab, (B, a.prompt))
+        adv = torch.tensor([1.0 - 2 * (i % 2) for i in range(rows)]).unsqueeze(1)
+
+        def step():
+            with torch.no_grad():
+                caches = [[None, None] for _ in model.blocks]
+                logits = model(prompts, caches, 0)[:, -1]
+                toks, olds = [], []
+                for t in range(a.new):
+                    logp = logits.log_softmax(-1)
+                    nxt = torch.multinomial(logp.exp(), 1)
+                    toks.append(nxt)
+                    olds.append(logp.gather(1, nxt))
+                    if t == a.new - 1:
+                        break
+                    logits = model(nxt, caches, a.prompt + t)[:, -1]
+                seq = torch.cat([prompts] + toks, 1)
+                old = torch.cat(olds, 1)
+            for k in range(mb):
+                s_, o_ = seq[k * rows:(k + 1) * rows], old[k * rows:(k + 1) * rows]
+                logits = model(s_[:, :-1])[:, a.prompt - 1:]
+                lp = logits.log_softmax(-1).gather(2, s_[:, a.prompt:].unsqueeze(2)).squeeze(2)
+                ratio = (lp - o_).clamp(-20, 20).exp()
+                l = torch.max(-adv * ratio, -adv * ratio.clamp(0.8, 1.2))
+                l = torch.where(adv < 0, torch.min(l, -adv * 3), l)
+                loss = l.mean(1).mean()
+                opt.zero_grad(set_to_none=False)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+
+        steps, ntok = a.steps or 3, B * a.new
     else:
         B = a.batch or 64
         model = LM(a, a.prompt + a.new)

@@ -44,3 +44,25 @@ func TestSelectBackend(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoBackend: with no choice made, a CPU with an assembly
+// micro-kernel runs pure Go (no run-time library needed), and one without
+// runs OpenBLAS when the library loads.
+func TestAutoBackend(t *testing.T) {
+	defer selectBackend(os.Getenv(BLASEnv))
+	saved := goKernel
+	defer func() { goKernel = saved }()
+	if saved != nil {
+		if err := selectBackend(""); err != nil || Backend() != "pure Go" {
+			t.Fatalf("auto with the %s kernel: backend %q, err %v; want pure Go", saved.name, Backend(), err)
+		}
+	}
+	goKernel = nil
+	if err := selectBackend(""); err != nil {
+		t.Fatal(err)
+	}
+	_, obErr := loadOpenBLAS()
+	if want := obErr == nil; strings.HasPrefix(Backend(), "OpenBLAS") != want {
+		t.Fatalf("auto without an assembly kernel: backend %q, OpenBLAS loads: %v", Backend(), want)
+	}
+}

@@ -9,7 +9,11 @@ import (
 
 // BLASEnv is the environment variable that forces a matrix-product backend:
 // "openblas" (fail if it cannot be loaded), "go" (pure Go), or empty for
-// automatic choice (OpenBLAS when libopenblas.so.0 is present).
+// automatic choice: pure Go when this CPU has an assembly micro-kernel
+// (AVX2+FMA or AVX-512), else OpenBLAS when libopenblas.so.0 loads, else
+// the scalar pure-Go kernel. docs/results/engine.md has the figures behind
+// the choice: the Go kernels match or beat OpenBLAS at the same instruction
+// set on every shape measured.
 const BLASEnv = "AUTODIDACT_BLAS"
 
 // gemmFunc is a serial row-major single-precision GEMM:
@@ -47,14 +51,14 @@ func selectBackend(value string) error {
 
 // BackendError is the error of the backend AUTODIDACT_BLAS asked for at
 // start-up, nil when it was honoured. The values are "openblas" (fail if
-// libopenblas.so.0 cannot be loaded), "go" (pure Go) and empty (OpenBLAS
-// when present, else pure Go). Programs should refuse to run on an error:
+// libopenblas.so.0 cannot be loaded), "go" (pure Go) and empty (see
+// BLASEnv: pure Go with an assembly kernel, else OpenBLAS when it loads). Programs should refuse to run on an error:
 // the matrix products then run in pure Go whatever was asked for.
 func BackendError() error { return backendErr }
 
 // UseBackend selects the matrix-product backend: "openblas", "go", or ""
-// (OpenBLAS if it loads, else pure Go). It must not be called while a kernel
-// runs.
+// (pure Go when an assembly micro-kernel runs on this CPU, else OpenBLAS if
+// it loads, else pure Go). It must not be called while a kernel runs.
 func UseBackend(name string) error {
 	switch name {
 	case "go", "purego", "pure-go":
@@ -68,7 +72,9 @@ func UseBackend(name string) error {
 		backendName, serialGemm, backendRowInvariant = ob.version, ob.gemm, false
 		return nil
 	case "", "auto":
-		if ob, err := loadOpenBLAS(); err == nil {
+		if goKernel != nil {
+			backendName, serialGemm, backendRowInvariant = "pure Go", gemmPure, true
+		} else if ob, err := loadOpenBLAS(); err == nil {
 			backendName, serialGemm, backendRowInvariant = ob.version, ob.gemm, false
 		} else {
 			backendName, serialGemm, backendRowInvariant = "pure Go", gemmPure, true

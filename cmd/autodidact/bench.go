@@ -29,36 +29,46 @@ func newVersionCmd() *cobra.Command {
 
 // benchOptions are the flags of `autodidact bench train|sample`.
 type benchOptions struct {
-	shape   bench.Shape
-	steps   int
-	threads int
-	asJSON  bool
+	shape       bench.Shape
+	miniBatches int // grpo only
+	steps       int
+	threads     int
+	asJSON      bool
 }
 
 // newBenchCmd is `autodidact bench train|sample`.
 func newBenchCmd() *cobra.Command {
 	c := &cobra.Command{
-		Use:   "bench train|sample [flags]",
+		Use:   "bench train|sample|grpo [flags]",
 		Short: "measure training and sampling speed",
 		Long: `Measure the engine on a model of a given shape with random weights and
 tokens: 'bench train' times full training steps, 'bench sample' times
-generation. The last line is tokens/s=N.`,
+generation, 'bench grpo' times one step of GRPO's loop (sampling, then a
+clipped-ratio update per mini-batch) at the default recipe's shape. The
+last line is tokens/s=N.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usagef("bench: want `bench train` or `bench sample`")
+				return usagef("bench: want `bench train`, `bench sample` or `bench grpo`")
 			}
 			return noCommandArgs(cmd, args)
 		},
 		RunE: func(*cobra.Command, []string) error { return nil }, // never reached: Args refuses
 	}
-	c.AddCommand(newBenchKindCmd("train", "time full training steps: score, loss gradient, backward, clipping, AdamW", 16, 10),
-		newBenchKindCmd("sample", "time generation: prompts continued by a fixed number of sampled tokens", 64, 3))
+	big := bench.Shape{D: 256, Layers: 4, Heads: 8, FF: 688, Vocab: 64, Seq: 128, Prompt: 16, New: 112}
+	train, sample := big, big
+	train.Batch, sample.Batch = 16, 64
+	// The default recipe (recipes/base.yaml): 16 prompts x 8 samples, 48
+	// new tokens, 2 mini-batches; prompts of task add are about 12 tokens.
+	grpo := bench.Shape{D: 128, Layers: 2, Heads: 4, FF: 344, Vocab: 20, Seq: 64, Batch: 128, Prompt: 12, New: 48}
+	c.AddCommand(newBenchKindCmd("train", "time full training steps: score, loss gradient, backward, clipping, AdamW", train, 10),
+		newBenchKindCmd("sample", "time generation: prompts continued by a fixed number of sampled tokens", sample, 3),
+		newBenchKindCmd("grpo", "time GRPO steps at the default recipe's shape: sample the group, then a clipped-ratio update per mini-batch", grpo, 3))
 	return c
 }
 
-// newBenchKindCmd is `bench train` or `bench sample`, whose --batch and
-// --steps default to batch and steps.
-func newBenchKindCmd(kind, short string, batch, steps int) *cobra.Command {
+// newBenchKindCmd is `bench train`, `bench sample` or `bench grpo`, whose
+// shape flags default to def and --steps to steps.
+func newBenchKindCmd(kind, short string, def bench.Shape, steps int) *cobra.Command {
 	var o benchOptions
 	c := &cobra.Command{
 		Use:   kind + " [flags]",
@@ -70,16 +80,19 @@ func newBenchKindCmd(kind, short string, batch, steps int) *cobra.Command {
 	}
 	f := c.Flags()
 	s := &o.shape
-	f.IntVar(&s.D, "d", 256, "hidden size")
-	f.IntVar(&s.Layers, "layers", 4, "transformer layers")
-	f.IntVar(&s.Heads, "heads", 8, "attention heads")
-	f.IntVar(&s.KVHeads, "kv-heads", 0, "key/value heads (0: same as --heads)")
-	f.IntVar(&s.FF, "ff", 688, "MLP intermediate size")
-	f.IntVar(&s.Vocab, "vocab", 64, "vocabulary size")
-	f.IntVar(&s.Seq, "seq", 128, "sequence length (train)")
-	f.IntVar(&s.Batch, "batch", batch, "sequences per step")
-	f.IntVar(&s.Prompt, "prompt", 16, "prompt tokens (sample)")
-	f.IntVar(&s.New, "new", 112, "generated tokens per sequence (sample)")
+	f.IntVar(&s.D, "d", def.D, "hidden size")
+	f.IntVar(&s.Layers, "layers", def.Layers, "transformer layers")
+	f.IntVar(&s.Heads, "heads", def.Heads, "attention heads")
+	f.IntVar(&s.KVHeads, "kv-heads", def.KVHeads, "key/value heads (0: same as --heads)")
+	f.IntVar(&s.FF, "ff", def.FF, "MLP intermediate size")
+	f.IntVar(&s.Vocab, "vocab", def.Vocab, "vocabulary size")
+	f.IntVar(&s.Seq, "seq", def.Seq, "sequence length (train)")
+	f.IntVar(&s.Batch, "batch", def.Batch, "sequences per step")
+	f.IntVar(&s.Prompt, "prompt", def.Prompt, "prompt tokens (sample, grpo)")
+	f.IntVar(&s.New, "new", def.New, "generated tokens per sequence (sample, grpo)")
+	if kind == "grpo" {
+		f.IntVar(&o.miniBatches, "mini-batches", 2, "updates per step; --batch must be a multiple")
+	}
 	f.IntVar(&o.steps, "steps", steps, "timed steps")
 	f.IntVar(&o.threads, "threads", 0, "worker threads (default: AUTODIDACT_THREADS or all cores)")
 	f.BoolVar(&o.asJSON, "json", false, "print the result as JSON")
@@ -113,10 +126,13 @@ func runBench(kind string, o benchOptions, stdout io.Writer) error {
 	}
 	var res bench.Result
 	var err error
-	if kind == "train" {
+	switch kind {
+	case "train":
 		res, err = bench.Train(s, o.steps)
-	} else {
+	case "sample":
 		res, err = bench.Sample(s, o.steps)
+	default:
+		res, err = bench.GRPO(s, o.miniBatches, o.steps)
 	}
 	if err != nil {
 		return err
@@ -144,6 +160,11 @@ func blasName() string {
 // rough, within a small factor, and computed in float64 so that huge
 // flags cannot overflow.
 func benchMemory(kind string, s bench.Shape) float64 {
+	if kind == "grpo" { // sampling, then training on the full sequences (an upper bound: one mini-batch is live)
+		t := s
+		t.Seq = s.Prompt + s.New
+		return benchMemory("sample", s) + benchMemory("train", t)
+	}
 	d, L, H, ff, V := float64(s.D), float64(s.Layers), float64(s.Heads), float64(s.FF), float64(s.Vocab)
 	kv := float64(s.KVHeads)
 	if kv == 0 {

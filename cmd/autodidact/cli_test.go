@@ -56,7 +56,7 @@ func TestEveryCommandKept(t *testing.T) {
 		have[c] = true
 	}
 	for _, want := range []string{"run", "compare", "report", "show", "dash", "control", "control envs", "control train",
-		"control eval", "control dataset", "bench", "bench train", "bench sample", "grade", "tasks", "tasks list",
+		"control eval", "control dataset", "bench", "bench train", "bench sample", "bench grpo", "grade", "tasks", "tasks list",
 		"tasks sample", "version", "recipes", "recipes list", "recipes show", "completion", "completion bash",
 		"completion zsh", "completion fish", "help"} {
 		if !have[want] {
