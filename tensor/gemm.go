@@ -9,9 +9,10 @@ import (
 
 // BLASEnv is the environment variable that forces a matrix-product backend:
 // "openblas" (fail if it cannot be loaded), "go" (pure Go), or empty for
-// automatic choice: pure Go when this CPU has an assembly micro-kernel
-// (AVX2+FMA or AVX-512), else OpenBLAS when libopenblas.so.0 loads, else
-// the scalar pure-Go kernel. docs/results/engine.md has the figures behind
+// automatic choice: pure Go when this CPU has an amd64 assembly
+// micro-kernel (AVX2+FMA or AVX-512), else OpenBLAS when libopenblas.so.0
+// loads, else pure Go (the NEON kernel on arm64, whose speed against
+// OpenBLAS is unmeasured; the scalar kernel elsewhere). docs/results/engine.md has the figures behind
 // the choice: the Go kernels match or beat OpenBLAS at the same instruction
 // set on every shape measured.
 const BLASEnv = "AUTODIDACT_BLAS"
@@ -72,7 +73,7 @@ func UseBackend(name string) error {
 		backendName, serialGemm, backendRowInvariant = ob.version, ob.gemm, false
 		return nil
 	case "", "auto":
-		if goKernel != nil {
+		if goKernel != nil && autoPrefersGo {
 			backendName, serialGemm, backendRowInvariant = "pure Go", gemmPure, true
 		} else if ob, err := loadOpenBLAS(); err == nil {
 			backendName, serialGemm, backendRowInvariant = ob.version, ob.gemm, false

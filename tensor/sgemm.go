@@ -1,6 +1,6 @@
 package tensor
 
-// The pure-Go backend's GEMM on amd64: op(A) and op(B) are packed into
+// The pure-Go backend's GEMM on amd64 and arm64: op(A) and op(B) are packed into
 // panels (GotoBLAS/BLIS scheme) and an assembly micro-kernel multiplies an
 // mr-row A panel by an nr-column B panel, kc deep, into a tile of C.
 //
@@ -201,6 +201,11 @@ func packRows(panel []float32, w int, src []float32, ld, off, cols, kc int) {
 		case 16:
 			for p := 0; p < kc; p++ {
 				*(*[16]float32)(panel[p*16:]) = *(*[16]float32)(src[off+p*ld:])
+			}
+			return
+		case 12: // the NEON kernel's nr
+			for p := 0; p < kc; p++ {
+				*(*[12]float32)(panel[p*12:]) = *(*[12]float32)(src[off+p*ld:])
 			}
 			return
 		case 8:

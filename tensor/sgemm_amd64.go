@@ -45,6 +45,24 @@ func detectKernel() *asmKernel {
 	return nil
 }
 
+// usableKernels lists the micro-kernels this CPU can run (an AVX-512
+// machine runs the AVX2 kernel too).
+func usableKernels() []*asmKernel {
+	var ks []*asmKernel
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ks = append(ks, kernelAVX2)
+	}
+	if cpu.X86.HasAVX512F {
+		ks = append(ks, kernelAVX512)
+	}
+	return ks
+}
+
+// autoPrefersGo: with AUTODIDACT_BLAS unset, the AVX2 and AVX-512 kernels
+// run rather than OpenBLAS: they measured at or above it at the same
+// instruction set (docs/results/engine.md).
+const autoPrefersGo = true
+
 // transpose8Strip transposes nblk 8×8 blocks of an 8-row strip (AVX):
 // dst[(8b+p)*ldd + r] = src[r*lds + 8b + p] (transpose_amd64.s).
 //

@@ -1,12 +1,17 @@
-//go:build !amd64
+//go:build !amd64 && !arm64
 
 package tensor
 
-var kernelAVX512, kernelAVX2 *asmKernel
-
-// detectKernel: no assembly micro-kernels outside amd64; the scalar Go
-// GEMM runs.
+// detectKernel: no assembly micro-kernel on this architecture; the scalar
+// Go GEMM runs.
 func detectKernel() *asmKernel { return nil }
+
+// usableKernels lists the micro-kernels this CPU can run: none.
+func usableKernels() []*asmKernel { return nil }
+
+// autoPrefersGo: the scalar kernel is ~25× slower than OpenBLAS, which
+// runs when it loads.
+const autoPrefersGo = false
 
 const haveTranspose8 = false
 

@@ -1,7 +1,9 @@
 package tensor
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -12,14 +14,7 @@ import (
 // kernels lists the pure-Go micro-kernels this machine can run, the scalar
 // fallback (nil) included.
 func kernels() []*asmKernel {
-	ks := []*asmKernel{nil}
-	if k := detectKernel(); k != nil {
-		ks = append(ks, kernelAVX2) // any machine with a kernel runs AVX2
-		if k == kernelAVX512 {
-			ks = append(ks, kernelAVX512)
-		}
-	}
-	return ks
+	return append([]*asmKernel{nil}, usableKernels()...)
 }
 
 func kernelName(k *asmKernel) string {
@@ -120,9 +115,9 @@ func TestKernelsMatchReference(t *testing.T) {
 	}
 }
 
-// TestKernelsAgreeBitForBit: the AVX-512 and AVX2 kernels do the same
-// arithmetic per element, and neither depends on the thread count, so all
-// of them give identical bits.
+// TestKernelsAgreeBitForBit: the AVX-512, AVX2 (and, on arm64, NEON)
+// kernels do the same arithmetic per element, and none depends on the
+// thread count, so all of them give identical bits.
 func TestKernelsAgreeBitForBit(t *testing.T) {
 	if detectKernel() == nil {
 		t.Skip("no assembly kernel on this machine")
@@ -130,7 +125,7 @@ func TestKernelsAgreeBitForBit(t *testing.T) {
 	defer SetThreads(Threads())
 	cases := gemmCases()
 	var ref [][]float32
-	withKernel(t, kernelAVX2)
+	withKernel(t, kernels()[1])
 	SetThreads(1)
 	for _, g := range cases {
 		ref = append(ref, g.run())
@@ -276,6 +271,33 @@ func BenchmarkSgemmShapes(b *testing.B) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// kernelBitsFNV is the FNV-1a hash of every gemmCases output's bits from
+// the AVX2 kernel on amd64. TestKernelBitsAcrossArchitectures checks that
+// every assembly kernel, on any architecture (arm64's NEON under
+// qemu-aarch64-static included), gives these bits: the pure-Go backend's
+// results, and its goldens, do not depend on the machine's instruction set.
+const kernelBitsFNV = 0xd25d6303d0e1be16
+
+func TestKernelBitsAcrossArchitectures(t *testing.T) {
+	if len(usableKernels()) == 0 {
+		t.Skip("no assembly kernel on this machine")
+	}
+	defer SetThreads(Threads())
+	SetThreads(1)
+	for _, kern := range usableKernels() {
+		withKernel(t, kern)
+		h := fnv.New64a()
+		for _, g := range gemmCases() {
+			for _, v := range g.run() {
+				binary.Write(h, binary.LittleEndian, math.Float32bits(v))
+			}
+		}
+		if got := h.Sum64(); got != kernelBitsFNV {
+			t.Errorf("%s: FNV-1a of the products' bits %#x, want %#x", kern.name, got, uint64(kernelBitsFNV))
 		}
 	}
 }
