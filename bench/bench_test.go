@@ -40,3 +40,14 @@ func BenchmarkGRPOStep(b *testing.B) {
 	b.ReportMetric(res.SecondsPerStep*1e3, "ms/step")
 	b.ReportMetric(res.GFLOPs, "GFLOP/s")
 }
+
+// BenchmarkSampleStep is the 3.2M sampling shape (batch 64, 16 + 112 tokens).
+func BenchmarkSampleStep(b *testing.B) {
+	s := Shape{D: 256, Layers: 4, Heads: 8, FF: 688, Vocab: 64, Seq: 128, Batch: 64, Prompt: 16, New: 112}
+	res, err := Sample(s, b.N)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(res.TokensPerSec, "tokens/s")
+	b.ReportMetric(res.GFLOPs, "GFLOP/s")
+}
