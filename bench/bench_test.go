@@ -32,7 +32,7 @@ func TestGRPOStep(t *testing.T) {
 
 // BenchmarkGRPOStep is the default recipe's GRPO step (bench grpo's defaults).
 func BenchmarkGRPOStep(b *testing.B) {
-	s := Shape{D: 128, Layers: 2, Heads: 4, FF: 344, Vocab: 20, Batch: 128, Prompt: 12, New: 48}
+	s := Shape{D: 128, Layers: 2, Heads: 4, FF: 344, Vocab: 94, Batch: 128, Prompt: 10, New: 48}
 	res, err := GRPO(s, 2, b.N)
 	if err != nil {
 		b.Fatal(err)

@@ -8,7 +8,7 @@ product never needs it.
 
     python3 scripts/bench_torch.py train --d 256 --layers 4 --heads 8 --ff 688 --vocab 64 --seq 128 --batch 16
     python3 scripts/bench_torch.py sample --d 256 --layers 4 --heads 8 --ff 688 --vocab 64 --batch 64 --prompt 16 --new 112
-    python3 scripts/bench_torch.py grpo --d 128 --layers 2 --heads 4 --ff 344 --vocab 20 --batch 128 --prompt 12 --new 48
+    python3 scripts/bench_torch.py grpo --d 128 --layers 2 --heads 4 --ff 344 --vocab 94 --batch 128 --prompt 10 --new 48
 
 'grpo' is one step of GRPO's loop as `autodidact bench grpo` times it:
 sample --new tokens for every prompt (keeping the sampling log-probs),

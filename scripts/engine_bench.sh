@@ -22,7 +22,7 @@ declare -A SHAPE=(
   [train-0.4M]="train --d 128 --layers 2 --heads 4 --ff 344 --vocab 64 --seq 64 --batch 32 --steps 5"
   [sample-3.2M]="sample --d 256 --layers 4 --heads 8 --ff 688 --vocab 64 --batch 64 --prompt 16 --new 112 --steps 1"
   [train-qwen0.5B-layer]="train --d 896 --layers 1 --heads 14 --kv-heads 2 --ff 4864 --vocab 64 --seq 128 --batch 4 --steps 2"
-  [grpo-step-default]="grpo --d 128 --layers 2 --heads 4 --ff 344 --vocab 20 --batch 128 --prompt 12 --new 48 --steps 3"
+  [grpo-step-default]="grpo --d 128 --layers 2 --heads 4 --ff 344 --vocab 94 --batch 128 --prompt 10 --new 48 --steps 3"
 )
 NAMES=${NAMES:-train-3.2M train-0.4M sample-3.2M train-qwen0.5B-layer grpo-step-default}
 for name in $NAMES; do

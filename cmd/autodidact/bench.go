@@ -58,8 +58,9 @@ last line is tokens/s=N.`,
 	train, sample := big, big
 	train.Batch, sample.Batch = 16, 64
 	// The default recipe (recipes/base.yaml): 16 prompts x 8 samples, 48
-	// new tokens, 2 mini-batches; prompts of task add are about 12 tokens.
-	grpo := bench.Shape{D: 128, Layers: 2, Heads: 4, FF: 344, Vocab: 20, Seq: 64, Batch: 128, Prompt: 12, New: 48}
+	// new tokens, 2 mini-batches; the character vocabulary has 94 tokens and
+	// prompts of task add (1-3 digits) 6 to 10.
+	grpo := bench.Shape{D: 128, Layers: 2, Heads: 4, FF: 344, Vocab: 94, Seq: 64, Batch: 128, Prompt: 10, New: 48}
 	c.AddCommand(newBenchKindCmd("train", "time full training steps: score, loss gradient, backward, clipping, AdamW", train, 10),
 		newBenchKindCmd("sample", "time generation: prompts continued by a fixed number of sampled tokens", sample, 3),
 		newBenchKindCmd("grpo", "time GRPO steps at the default recipe's shape: sample the group, then a clipped-ratio update per mini-batch", grpo, 3))
