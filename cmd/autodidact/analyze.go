@@ -99,6 +99,6 @@ of each matrix's update (card D8, "RL fine-tunes small subnetworks").`,
 	}
 	echo.Flags().IntVar(&bucket, "bucket", analyze.DefaultBucket, "RL steps per row")
 	echo.Flags().BoolVar(&asJSON, "json", false, "write JSON")
-	c.AddCommand(sparsity, overlap, curve, echo)
+	c.AddCommand(sparsity, overlap, curve, echo, newContaminationCmd())
 	return c
 }
