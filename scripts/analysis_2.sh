@@ -28,20 +28,20 @@ for s in 1 2 3; do
   "$bin" analyze contamination "$out/rl_mia-seed$s" --checkpoint "$out/rl_mia-seed$s/reference" --members 32 --nonmembers 96
 done | tee "$out/contamination_reference.txt"
 
-echo "== sparsity =="
+echo "== sparsity (bf16 criterion; the tolerance rows and the rank ratio follow) =="
 for s in 1 2 3; do
   for c in grpo rl_mia; do
-    for crit in "" --bf16; do
-      echo "-- $c-seed$s $crit"; "$bin" analyze sparsity "$out/$c-seed$s" $crit | head -12
-    done
+    echo "-- $c-seed$s"; "$bin" analyze sparsity "$out/$c-seed$s" --bf16 | sed -n '3,5p'
   done
-  sft="$out/sft_gold-seed$s"
-  base=$(ls -d "$sft"/checkpoints/step-* | sort | grep -m1 step-00000600)
-  for crit in "" --bf16; do
-    echo "-- sft_gold-seed$s $crit"; "$bin" analyze sparsity x --base "$base" --final "$sft" $crit | head -12
-  done
-done 2>&1 | tee "$out/sparsity.txt"
+  echo "-- sft_gold-seed$s (step 600 -> 720)"
+  "$bin" analyze sparsity x --base "$out/sft_gold-seed$s/checkpoints/step-00000600" \
+    --final "$out/sft_gold-seed$s/checkpoints/step-00000720" --bf16 | sed -n '3,5p'
+done > "$out/sparsity.txt"
+cat "$out/sparsity.txt"
 echo "== overlap (bf16 masks) =="
-for s in 1 2 3; do
-  echo "-- seed$s grpo vs rl_mia (same init, different data)"; "$bin" analyze overlap "$out/grpo-seed$s" "$out/rl_mia-seed$s" --bf16
-done 2>&1 | tee "$out/overlap.txt"
+{ for s in 1 2 3; do
+    echo "-- seed$s grpo vs rl_mia"; "$bin" analyze overlap "$out/grpo-seed$s" "$out/rl_mia-seed$s" --bf16 --no-rank
+  done
+  echo "-- seed1 vs seed2 grpo (different inits)"; "$bin" analyze overlap "$out/grpo-seed1" "$out/grpo-seed2" --bf16 --no-rank
+} > "$out/overlap.txt"
+cat "$out/overlap.txt"
