@@ -23,7 +23,7 @@ if [ ! -f "$OUT/behaviour-sac/summary.json" ]; then
 fi
 DATA="$OUT/pendulum-medium.safetensors"
 [ -f "$DATA" ] || "$AD" control dataset --env Pendulum-v1 --policy "$OUT/behaviour-sac" --noise 1.0 --steps 20000 --seed 5 --out "$DATA"
-COMMON=(--steps 10000 --set eval_every=500 --set eval_episodes=5 --set warmup_steps=500 --set offline_steps=3000 --threads 1 --eval-episodes 10)
+COMMON=(--steps 10000 --set eval_every=500 --set eval_episodes=5 --set warmup_steps=500 --set offline_steps=${OFFLINE_STEPS:-3000} --threads 1 --eval-episodes 10)
 arm() { # name, extra args...
   local name=$1; shift
   for seed in 1 2 3; do
@@ -33,9 +33,14 @@ arm() { # name, extra args...
     "$AD" control train --algo wsrl --dataset "$DATA" --seed "$seed" "${COMMON[@]}" "$@" --out "$d" > "$d.log" 2>&1
   done
 }
-arm wsrl &
-arm nowarmup --set warmup_steps=0 &
-arm retain --set offline_data_ratio=0.5 &
-arm scratch --set offline_steps=0 &
-wait
+if [ -n "${SEQUENTIAL:-}" ]; then # one process at a time, only the WSRL and no-warm-up arms
+  arm wsrl
+  arm nowarmup --set warmup_steps=0
+else
+  arm wsrl &
+  arm nowarmup --set warmup_steps=0 &
+  arm retain --set offline_data_ratio=0.5 &
+  arm scratch --set offline_steps=0 &
+  wait
+fi
 python3 scripts/control_wsrl_table.py "$OUT"
