@@ -234,9 +234,7 @@ func (e *ensemble) backward(dout []float32, needW, needX bool) []float32 {
 func colSum(db, dy []float32, rows, cols, ld int) {
 	db = db[:cols]
 	for i := 0; i < rows; i++ {
-		for j, g := range dy[i*ld : i*ld+cols] {
-			db[j] += g
-		}
+		tensor.Axpy(1, dy[i*ld:i*ld+cols], db) // fma(1, g, db) rounds as db + g: bit-identical to the scalar sum
 	}
 }
 

@@ -69,3 +69,17 @@ func TestDVLPiecesByHand(t *testing.T) {
 	near(t, "recoil y", recoilQTarget(50, 1, -2, 0.99, -200), 47.5)
 	near(t, "recoil y terminal", recoilQTarget(50, 0, -2, 0.99, -200), -200)
 }
+
+// TestReCOILValueLossByHand: with no expert rows it is the card's
+// reverse-KL example (x = [1, -0.5, -5], temperature 2, clip 5: mean
+// 0.355752); with an expert residual 20 (z clipped to 5, so m = 5) the
+// S row x = 1 (z = 0.5) gets l = e^-5 (e^0.5 - 1.5) = 0.00100208 and
+// dl/dV = -(e^-4.5 - e^-5)/2 = -0.00218552, the scale set by the expert
+// half as in the authors' rkl_loss_imitate.
+func TestReCOILValueLossByHand(t *testing.T) {
+	l, _ := recoilValueLoss([]float64{1, -0.5, -5}, nil, 2, 5)
+	near(t, "no expert rows", l, 0.355752)
+	l, dV := recoilValueLoss([]float64{1}, []float64{20}, 2, 5)
+	near(t, "loss with expert max", l, 0.00100208)
+	near(t, "dV with expert max", dV[0], -0.00218552)
+}

@@ -316,9 +316,12 @@ func (t *twinQ) polyak(tau float64) { t.targ.polyakFrom(t.net, tau) }
 
 func polyak(dst, src *nn.MLP, tau float64) {
 	s, d := src.Params(), dst.Params()
+	a, b := float32(tau), float32(1-tau)
 	for i := range s {
-		for k := range s[i].W {
-			d[i].W[k] = float32(tau)*s[i].W[k] + float32(1-tau)*d[i].W[k]
+		sw := s[i].W
+		dw := d[i].W[:len(sw)]
+		for k, v := range sw {
+			dw[k] = a*v + b*dw[k]
 		}
 	}
 }

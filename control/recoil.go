@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/autodidact-rl/autodidact/control/dataset"
 )
@@ -25,6 +26,15 @@ import (
 // Batch and Hidden as FDVLConfig. With Expert "" and Collect > 0 (smoke
 // runs) the expert data are one episode of the env's scripted
 // controller.
+//
+// Checked against the authors' critic code (update_v_recoil,
+// rkl_loss_imitate, update_q_imitate, read through the code index): the
+// first half of the batch is drawn from the union S ∪ E (their
+// is_expert_mask marks the expert rows inside that half), the second
+// half from E; V's Gumbel loss is averaged over the first half but its
+// stabiliser m = max(max_batch z, -1) is taken over the whole batch
+// (both halves). MixExpert (default true) is that layout; false is the
+// earlier reading (first half from S alone).
 type ReCOILConfig struct {
 	Env           string  `json:"env"`
 	Dataset       string  `json:"dataset"`
@@ -46,13 +56,14 @@ type ReCOILConfig struct {
 	Normalize     bool    `json:"normalize"`
 	Hidden        []int   `json:"hidden"`
 	LogEvery      int     `json:"log_every"`
+	MixExpert     bool    `json:"mix_expert"`
 }
 
 // DefaultReCOIL returns the defaults for suboptimal and expert dataset files.
 func DefaultReCOIL(datasetPath, expertPath string) ReCOILConfig {
 	return ReCOILConfig{Dataset: datasetPath, Expert: expertPath, Seed: 1, Steps: 50000, Batch: 256, Gamma: 0.99, Tau: 0.005,
 		Temp: 5, MaxClip: 5, ExpertQ: 200, BellmanReward: -2, Absorbing: -200, AWRTemp: 1, MaxWeight: 100, LR: 3e-4,
-		Normalize: true, Hidden: []int{64, 64}, LogEvery: 1000}
+		Normalize: true, Hidden: []int{64, 64}, LogEvery: 1000, MixExpert: true}
 }
 
 // SmokeReCOIL is a tiny run on 1000 random transitions of env and one
@@ -72,10 +83,37 @@ func recoilQTarget(vNext, mask, reward, gamma, absorbing float64) float64 {
 	return reward + gamma*mask*vNext + gamma*(1-mask)*absorbing
 }
 
-// TrainReCOIL runs ReCOIL; per step, with a batch of B/2 rows of S and
-// B/2 of E:
+// recoilValueLoss is rkl_loss_imitate: the Gumbel loss
 //
-//	V:  L_V = mean over S rows of the Gumbel loss (dvlValueLoss reverse-kl, Temp) on x = min_j Q'_j(s,a) - V(s)
+//	z = min(x/temp, maxClip),  m = stopgrad(max(max over x and xE of z, -1)),
+//	l = mean over x of exp(z - m) - z exp(-m) - exp(-m)
+//
+// on the first half's residuals x, with m over both halves (xE: the
+// expert half's residuals, which get no loss). It returns the loss and
+// dl/dV for the rows of x.
+func recoilValueLoss(x, xE []float64, temp, maxClip float64) (float64, []float64) {
+	m := -1.0
+	for _, v := range slices.Concat(x, xE) {
+		m = math.Max(m, math.Min(v/temp, maxClip))
+	}
+	em := math.Exp(-m)
+	n := float64(len(x))
+	var l float64
+	dV := make([]float64, len(x))
+	for i, v := range x {
+		z := math.Min(v/temp, maxClip)
+		l += (math.Exp(z-m) - z*em - em) / n
+		if v/temp < maxClip {
+			dV[i] = -(math.Exp(z-m) - em) / temp / n
+		}
+	}
+	return l, dV
+}
+
+// TrainReCOIL runs ReCOIL; per step, with a batch of B/2 rows of S and
+// B/2 of E (S here is S ∪ E when MixExpert):
+//
+//	V:  L_V = mean over S rows of the Gumbel loss (recoilValueLoss, Temp; m over S and E rows) on x = min_j Q'_j(s,a) - V(s)
 //	pi: L_pi = -mean over S rows of min(exp(beta (min_j Q'_j(s,a) - V(s))), 100) log pi(a|s)   (new V)
 //	Q:  L_Q = sum_j mean_i [ (Q_j(s^E_i, a^E_i) - ExpertQ)^2/2 + (Q_j(s_i, a_i) - y_i)^2/2 ],  y = recoilQTarget
 //	Q' <- tau Q + (1 - tau) Q'
@@ -125,6 +163,9 @@ func TrainReCOIL(cfg ReCOILConfig, log io.Writer, metrics func(map[string]any)) 
 		norm = newObsNorm(concatDatasets(s, e).Obs, s.ObsDim)
 	}
 	sData, eData := fromDataset(s, norm), fromDataset(e, norm)
+	if cfg.MixExpert {
+		sData = fromDataset(concatDatasets(s, e), norm)
+	}
 	r := rand.New(rand.NewPCG(cfg.Seed, 0x7265636f696c))
 	H := cfg.Batch / 2
 	n, err := newDVLNets(box, cfg.Hidden, H, 2*H, r) // critics and V take 2H rows
@@ -140,7 +181,13 @@ func TrainReCOIL(cfg ReCOILConfig, log io.Writer, metrics func(map[string]any)) 
 		for i := range x {
 			x[i] = tq[i] - v[i]
 		}
-		vl, dV, _ := dvlValueLoss("reverse-kl", x, cfg.Temp, cfg.MaxClip)
+		// The Gumbel stabiliser m also sees the expert half.
+		tqE, vE := n.critic.targetMin(be.obs, be.act, H), n.values(be.obs, H)
+		xE := make([]float64, H)
+		for i := range xE {
+			xE[i] = tqE[i] - vE[i]
+		}
+		vl, dV := recoilValueLoss(x, xE, cfg.Temp, cfg.MaxClip)
 		n.vStep(bs.obs, dV, cfg.LR)
 		vNew := n.values(bs.obs, H)
 		u := make([]float64, H)

@@ -9,6 +9,8 @@
 #   retain     the same as wsrl but half of every batch from the offline data
 #   scratch    the same learner from a random initialisation, no data
 #              (500 uniform random steps first)
+# Environment: OFFLINE_STEPS (3000), EXTRA (more flags for every arm),
+# SEQUENTIAL=1 (wsrl and nowarmup only, one run at a time), ONLY_WSRL=1.
 # Usage: scripts/control_wsrl.sh [OUT]   (then scripts/control_wsrl_table.py OUT)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +25,9 @@ if [ ! -f "$OUT/behaviour-sac/summary.json" ]; then
 fi
 DATA="$OUT/pendulum-medium.safetensors"
 [ -f "$DATA" ] || "$AD" control dataset --env Pendulum-v1 --policy "$OUT/behaviour-sac" --noise 1.0 --steps 20000 --seed 5 --out "$DATA"
-COMMON=(--steps 10000 --set eval_every=500 --set eval_episodes=5 --set warmup_steps=500 --set offline_steps=3000 --threads 1 --eval-episodes 10)
+COMMON=(--steps 10000 --set eval_every=500 --set eval_episodes=5 --set warmup_steps=500 --set offline_steps=${OFFLINE_STEPS:-3000} --threads 1 --eval-episodes 10)
+read -ra X <<< "${EXTRA:-}" # e.g. EXTRA="--set critic_ensemble_size=10"
+COMMON+=("${X[@]}")
 arm() { # name, extra args...
   local name=$1; shift
   for seed in 1 2 3; do
@@ -33,9 +37,14 @@ arm() { # name, extra args...
     "$AD" control train --algo wsrl --dataset "$DATA" --seed "$seed" "${COMMON[@]}" "$@" --out "$d" > "$d.log" 2>&1
   done
 }
-arm wsrl &
-arm nowarmup --set warmup_steps=0 &
-arm retain --set offline_data_ratio=0.5 &
-arm scratch --set offline_steps=0 &
-wait
+if [ -n "${SEQUENTIAL:-}" ]; then # one process at a time, only the WSRL and (unless ONLY_WSRL) no-warm-up arms
+  arm wsrl
+  [ -n "${ONLY_WSRL:-}" ] || arm nowarmup --set warmup_steps=0
+else
+  arm wsrl &
+  arm nowarmup --set warmup_steps=0 &
+  arm retain --set offline_data_ratio=0.5 &
+  arm scratch --set offline_steps=0 &
+  wait
+fi
 python3 scripts/control_wsrl_table.py "$OUT"
