@@ -38,6 +38,7 @@ type retrievalCfg struct {
 	demoNoise  float64
 	stops      [][]int32
 	answerLine string
+	selfSearch bool
 }
 
 // newRetrievalEnv builds the retrieval environment over a task whose
@@ -48,9 +49,13 @@ type retrievalCfg struct {
 // after each result with a judge tag), demo_error_rate (0.2: the share of
 // a demonstration's hops whose first query is malformed, answered by an
 // error and then repeated correctly), demo_judge_noise (0.2: the share of
-// demonstration judge tags that are wrong, each acted on as if right).
+// demonstration judge tags that are wrong, each acted on as if right),
+// self_search (false: true makes the episode one policy turn that does
+// not stop at the closing tag, so the policy writes its own `<result>`
+// blocks after its queries; SSRL's training rollout, card C6; the
+// demonstrations are unchanged).
 func newRetrievalEnv(o Options, d Deps) (Factory, error) {
-	if err := checkParams(o, "tag", "k", "max_calls", "bm25_k1", "bm25_b", "judge", "demo_error_rate", "demo_judge_noise"); err != nil {
+	if err := checkParams(o, "tag", "k", "max_calls", "bm25_k1", "bm25_b", "judge", "demo_error_rate", "demo_judge_noise", "self_search"); err != nil {
 		return nil, err
 	}
 	c := &retrievalCfg{d: d}
@@ -80,6 +85,9 @@ func newRetrievalEnv(o Options, d Deps) (Factory, error) {
 		return nil, err
 	}
 	if c.demoNoise, err = paramFloat(o, "demo_judge_noise", 0.2); err != nil {
+		return nil, err
+	}
+	if c.selfSearch, err = param(o, "self_search", false); err != nil {
 		return nil, err
 	}
 	if c.k < 1 || c.maxCalls < 1 || c.k1 < 0 || c.b < 0 || c.b > 1 || c.demoErr < 0 || c.demoErr > 1 || c.demoNoise < 0 || c.demoNoise > 1 {
@@ -129,6 +137,13 @@ func paramFloat(o Options, key string, def float64) (float64, error) {
 // agrees with the label "the page holds a gold fact"), judge_yes,
 // judge_no, no_then_search and no_then_answer (what the turn after a
 // JudgeNo did), useful_results (pages holding a gold fact).
+//
+// With self_search the episode is one policy turn (no stop sequence):
+// the policy writes its queries and the `<result>` blocks itself; the
+// turn is graded by the task. Info: self_searches (queries written),
+// self_results (result blocks written), self_results_true (blocks whose
+// every document is a document of the problem's corpus), self_results_gold
+// (blocks holding a gold fact).
 type retrieval struct {
 	c       *retrievalCfg
 	p       task.Problem
@@ -154,8 +169,54 @@ func (e *retrieval) Reset() (Observation, error) {
 		return Observation{}, fmt.Errorf("env retrieval: problem %q has no corpus (use task lookup)", e.p.Question)
 	}
 	obs, err := e.c.d.prompt(e.p)
-	obs.StopSeqs = e.c.stops
+	if !e.c.selfSearch {
+		obs.StopSeqs = e.c.stops
+	}
 	return obs, err
+}
+
+// selfSearchInfo counts the queries and self-written result blocks of a
+// self-search turn and how many of the blocks are true.
+func (e *retrieval) selfSearchInfo(text string) map[string]float64 {
+	info := map[string]float64{"self_searches": float64(strings.Count(text, "</"+e.c.tag+">")),
+		"self_results": 0, "self_results_true": 0, "self_results_gold": 0}
+	corpus := map[string]bool{}
+	for _, d := range e.docs {
+		corpus[d] = true
+	}
+	for _, body := range ResultBlocks(text) {
+		info["self_results"]++
+		if e.useful(body) {
+			info["self_results_gold"]++
+		}
+		all := true
+		for _, d := range strings.Split(body, ";") {
+			all = all && corpus[strings.TrimSpace(d)]
+		}
+		if all {
+			info["self_results_true"]++
+		}
+	}
+	return info
+}
+
+// ResultBlocks returns the bodies of the `<result>BODY</result>` blocks
+// of a text, in order (an unclosed block is not one).
+func ResultBlocks(text string) []string {
+	var out []string
+	for {
+		i := strings.Index(text, "<result>")
+		if i < 0 {
+			return out
+		}
+		text = text[i+len("<result>"):]
+		j := strings.Index(text, "</result>")
+		if j < 0 {
+			return out
+		}
+		out = append(out, text[:j])
+		text = text[j+len("</result>"):]
+	}
 }
 
 // Search returns the next page of query's ranking and advances it; an
@@ -238,6 +299,10 @@ func ResultBody(obs string) (string, bool) {
 }
 
 func (e *retrieval) Step(a Action) (Transition, error) {
+	if e.c.selfSearch {
+		rw := e.c.d.Task.Grade(e.p, a.Text)
+		return Transition{Reward: rw.Reward, Correct: rw.Correct, Done: true, Info: e.selfSearchInfo(a.Text)}, nil
+	}
 	if e.pending != "" {
 		j := ParseJudge(a.Text)
 		if j != 0 {

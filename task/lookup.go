@@ -14,8 +14,11 @@ func init() {
 			return nil, err
 		}
 		if t.Functions < 2 || t.Functions > len(lookupNames) || t.MaxHops < 1 || t.MaxHops > 2 ||
-			t.Reversed < 0 || t.OtherFunction < 0 || t.Random < 0 || t.Reversed+t.OtherFunction+t.Random > 20 {
-			return nil, fmt.Errorf("task lookup: need 2 <= functions <= %d, 1 <= max_hops <= 2, distractor counts >= 0 (at most 20 per hop)", len(lookupNames))
+			t.Reversed < 0 || t.OtherFunction < 0 || t.Random < 0 || t.Reversed+t.OtherFunction+t.Random > 20 || t.Table < 0 {
+			return nil, fmt.Errorf("task lookup: need 2 <= functions <= %d, 1 <= max_hops <= 2, distractor counts >= 0 (at most 20 per hop), table >= 0", len(lookupNames))
+		}
+		if t.Table > 0 {
+			t.table = lookupTable(t.Table, t.Functions)
 		}
 		return t, nil
 	})
@@ -39,12 +42,56 @@ const lookupNames = "fghkpq"
 // answer without reading them, so the task is meant for the retrieval
 // environment (episode env "retrieval"). Its solver writes only the answer
 // line; the grader is the default answer-line grader.
+//
+// With Table > 0 the facts are not drawn per problem but read from one
+// fixed table (seeded by Table): every function maps every id 10..99 to
+// one value (never the id itself), the same in every problem, so the
+// facts can also be learned into the weights (SSRL's self-search, card
+// C6); every corpus document is then a true fact of the table (reversed
+// distractors are the table's facts whose value is the key, as many as
+// exist up to Reversed).
 type Lookup struct {
 	Functions     int `json:"functions"`      // function names used (2..6)
 	MaxHops       int `json:"max_hops"`       // 1: f(17) only; 2: half the problems are g(f(17))
 	Reversed      int `json:"reversed"`       // per hop: same function, value = the key
 	OtherFunction int `json:"other_function"` // per hop: another function, same key
 	Random        int `json:"random"`         // per hop: random facts
+	Table         int `json:"table"`          // 0: facts drawn per problem; > 0: the seed of one fixed fact table
+
+	table map[byte][]int // Table > 0: function -> value of id 10+i
+}
+
+// lookupFact is one document of a lookup corpus: fn(key) = val.
+type lookupFact struct {
+	fn  byte
+	key int
+	val int
+}
+
+// lookupTable makes the fixed fact table of seed: for each of the first
+// functions names, a value 10..99 other than the id for every id 10..99.
+func lookupTable(seed, functions int) map[byte][]int {
+	r := rand.New(rand.NewPCG(uint64(seed), 0x7461626c))
+	out := map[byte][]int{}
+	for _, n := range []byte(lookupNames[:functions]) {
+		vals := make([]int, 90)
+		for i := range vals {
+			for vals[i] = 10 + r.IntN(90); vals[i] == 10+i; vals[i] = 10 + r.IntN(90) {
+			}
+		}
+		out[n] = vals
+	}
+	return out
+}
+
+// TableValue is fn(key) in the fixed table (ok false without a table or
+// for a function or key outside it).
+func (t *Lookup) TableValue(fn byte, key int) (int, bool) {
+	vals, ok := t.table[fn]
+	if !ok || key < 10 || key > 99 {
+		return 0, false
+	}
+	return vals[key-10], true
 }
 
 func (*Lookup) Name() string { return "lookup" }
@@ -71,16 +118,15 @@ func (t *Lookup) Draw(r *rand.Rand) Problem {
 			}
 		}
 	}
-	type fact struct {
-		fn  byte
-		key int
-		val int
-	}
+	type fact = lookupFact
 	key := id()
 	var gold []fact
 	k := key
 	for h := 0; h < hops; h++ {
-		v := fresh(map[int]bool{k: true})
+		v, ok := t.TableValue(names[h], k)
+		if !ok {
+			v = fresh(map[int]bool{k: true})
+		}
 		gold = append(gold, fact{names[h], k, v})
 		used[fmt.Sprintf("%c %d", names[h], k)] = true
 		values[v] = true
@@ -104,6 +150,10 @@ func (t *Lookup) Draw(r *rand.Rand) Problem {
 			if n != g.fn {
 				others = append(others, n)
 			}
+		}
+		if t.table != nil {
+			t.tableDistractors(g.fn, g.key, others, r, add)
+			continue
 		}
 		for n, tries := 0, 0; n < t.Reversed && tries < 100; tries++ {
 			if add(fact{g.fn, fresh(values), g.key}) {
@@ -132,6 +182,34 @@ func (t *Lookup) Draw(r *rand.Rand) Problem {
 	}
 	return Problem{Question: q, Answer: strconv.Itoa(answer), Difficulty: hops,
 		Meta: map[string]any{"docs": strings.Join(docs, ";"), "gold": strings.Join(gs, ";")}}
+}
+
+// tableDistractors adds a hop's distractors from the fixed table: the
+// facts of fn whose value is key (in id order from a random start, at
+// most Reversed), Reversed of another function at key, Random random
+// facts; add skips facts already stated or whose value is the answer.
+func (t *Lookup) tableDistractors(fn byte, key int, others []byte, r *rand.Rand, add func(lookupFact) bool) {
+	type fact = lookupFact
+	start := r.IntN(90)
+	for i, n := 0, 0; i < 90 && n < t.Reversed; i++ {
+		x := 10 + (start+i)%90
+		if v, _ := t.TableValue(fn, x); v == key && add(fact{fn, x, v}) {
+			n++
+		}
+	}
+	for n, tries := 0, 0; n < t.OtherFunction && tries < 100; tries++ {
+		o := others[r.IntN(len(others))]
+		if v, ok := t.TableValue(o, key); ok && add(fact{o, key, v}) {
+			n++
+		}
+	}
+	names := lookupNames[:t.Functions]
+	for n, tries := 0, 0; n < t.Random && tries < 100; tries++ {
+		f, x := names[r.IntN(len(names))], 10+r.IntN(90)
+		if v, ok := t.TableValue(f, x); ok && add(fact{f, x, v}) {
+			n++
+		}
+	}
 }
 
 // LookupCorpus returns a lookup problem's corpus and gold facts (in hop
