@@ -223,3 +223,86 @@ func TestLookupTable(t *testing.T) {
 		t.Fatal("a function outside the table")
 	}
 }
+
+// TestSearchSelfPlayPieces: questions parse and resolve through the
+// documents (two hops; a missing or contradicted fact fails); ProblemFor
+// poses a question over the table with its true answer; the proposer's
+// problem for an answer has the table as corpus; its demonstration
+// searches the answer until a page holds a fact with that value and
+// writes that fact's question.
+func TestSearchSelfPlayPieces(t *testing.T) {
+	for _, tc := range []struct {
+		q    string
+		docs []string
+		want string
+		ok   bool
+	}{
+		{"f(17)", []string{"h 17=90", "f 17=42"}, "42", true},
+		{"g(f(17))", []string{"g 42=8", "f 17=42", "f 35=17"}, "8", true},
+		{"g(f(17))", []string{"f 17=42"}, "", false},
+		{"f(17)", []string{"f 17=42", "f 17=43"}, "", false},
+		{"f(7)", []string{"f 7=42"}, "", false},
+		{"x(17)", []string{"x 17=42"}, "", false},
+		{"f 17", []string{"f 17=42"}, "", false},
+	} {
+		got, ok := task.ResolveLookup(tc.q, tc.docs)
+		if got != tc.want || ok != tc.ok {
+			t.Fatalf("ResolveLookup(%q, %v) = %q %v, want %q %v", tc.q, tc.docs, got, ok, tc.want, tc.ok)
+		}
+	}
+	tk, err := task.New("lookup", map[string]any{"table": 1, "max_hops": 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lk := tk.(*task.Lookup)
+	r := rand.New(rand.NewPCG(3, 4))
+	p, err := lk.ProblemFor("g(f(17))", r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, _ := lk.TableValue('f', 17)
+	v2, _ := lk.TableValue('g', v1)
+	if p.Question != "g(f(17))" || p.Answer != strconv.Itoa(v2) || p.Meta["gold"] != fmt.Sprintf("f 17=%d;g %d=%d", v1, v1, v2) {
+		t.Fatalf("ProblemFor: %+v (f(17) = %d, g(%d) = %d)", p, v1, v1, v2)
+	}
+	for _, bad := range []string{"f(f(17))", "z(17)", "f(7)", "f(17"} {
+		if _, err := lk.ProblemFor(bad, r); err == nil {
+			t.Fatalf("ProblemFor(%q) must fail", bad)
+		}
+	}
+	if _, err := lk.ProblemFor("q(17)", r); err == nil {
+		t.Fatal("a function outside the task's 3 must fail")
+	}
+	answer := strconv.Itoa(v1)
+	pp := lk.ProposerProblem(answer)
+	docs, gold, ok := task.LookupCorpus(pp)
+	if !ok || len(docs) != 270 || len(gold) == 0 || pp.Question != "?"+answer {
+		t.Fatalf("proposer problem: %d docs, gold %v", len(docs), gold)
+	}
+	pp.Prompt = pp.Question + "\n"
+	_, tok := testModel(t, 64)
+	f, err := New(Options{Name: "retrieval", MaxTurns: 4, Params: map[string]any{"tag": "s", "k": 1, "judge": false}},
+		Deps{Task: tk, Template: task.DefaultTemplate, Codec: tok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := f(pp).(Demonstrator).Demo(nil, r)
+	last := parts[len(parts)-1].Text
+	q := strings.TrimPrefix(last, task.DefaultTemplate.AnswerPrefix)
+	if got, ok := task.ResolveLookup(q, gold); !ok || got != answer || parts[0].Text != "<s>"+answer+"</s>" {
+		t.Fatalf("proposer demo %+v: question %q resolves to %q", parts, q, got)
+	}
+	if _, err := New(Options{Name: "retrieval", Params: map[string]any{"demo_propose_rate": 0.5}},
+		Deps{Task: mustTask(t, "lookup"), Codec: tok}); err == nil {
+		t.Fatal("demo_propose_rate without a table must fail")
+	}
+}
+
+func mustTask(t *testing.T, name string) task.Task {
+	t.Helper()
+	tk, err := task.New(name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk
+}

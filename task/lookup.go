@@ -1,6 +1,7 @@
 package task
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -107,6 +108,12 @@ func (t *Lookup) Draw(r *rand.Rand) Problem {
 	if t.MaxHops == 2 && r.IntN(2) == 0 {
 		hops = 2
 	}
+	return t.build(r, names, hops, 10+r.IntN(90))
+}
+
+// build makes the problem asking names[hops-1](…names[0](key)) with its
+// corpus (names holds every function name, the question's first).
+func (t *Lookup) build(r *rand.Rand, names []byte, hops, key int) Problem {
 	used := map[string]bool{} // "f 17": a (function, key) pair already stated
 	values := map[int]bool{}  // values of gold facts (never a distractor's value)
 	id := func() int { return 10 + r.IntN(90) }
@@ -119,7 +126,6 @@ func (t *Lookup) Draw(r *rand.Rand) Problem {
 		}
 	}
 	type fact = lookupFact
-	key := id()
 	var gold []fact
 	k := key
 	for h := 0; h < hops; h++ {
@@ -182,6 +188,119 @@ func (t *Lookup) Draw(r *rand.Rand) Problem {
 	}
 	return Problem{Question: q, Answer: strconv.Itoa(answer), Difficulty: hops,
 		Meta: map[string]any{"docs": strings.Join(docs, ";"), "gold": strings.Join(gs, ";")}}
+}
+
+// ProblemFor makes the problem of a question ("f(17)" or "g(f(17))") over
+// the fixed table, with a corpus drawn as Draw draws one: the proposed
+// questions of Search Self-play. It fails without a table or for a
+// question outside it.
+func (t *Lookup) ProblemFor(question string, r *rand.Rand) (Problem, error) {
+	if t.table == nil {
+		return Problem{}, fmt.Errorf("task lookup: questions can be posed only over a fixed table (table > 0)")
+	}
+	fns, key, ok := ParseLookupQuestion(question)
+	if !ok || len(fns) > t.MaxHops {
+		return Problem{}, fmt.Errorf("task lookup: %q is not a question of at most %d hops", question, t.MaxHops)
+	}
+	names := append([]byte{}, fns...)
+	for _, n := range []byte(lookupNames[:t.Functions]) {
+		if bytes.IndexByte(fns, n) < 0 {
+			names = append(names, n)
+		}
+	}
+	if len(names) != t.Functions || (len(fns) == 2 && fns[0] == fns[1]) {
+		return Problem{}, fmt.Errorf("task lookup: %q uses a function outside %s or twice", question, lookupNames[:t.Functions])
+	}
+	if _, ok := t.TableValue(fns[0], key); !ok {
+		return Problem{}, fmt.Errorf("task lookup: %q: key outside 10..99", question)
+	}
+	p := t.build(r, names, len(fns), key)
+	p.Task = t.Name()
+	return p, nil
+}
+
+// ParseLookupQuestion reads "f(17)" as ([f], 17) and "g(f(17))" as
+// ([f g], 17): the functions in hop order and the key.
+func ParseLookupQuestion(q string) (fns []byte, key int, ok bool) {
+	q = strings.TrimSpace(q)
+	for len(q) >= 3 && q[1] == '(' && q[len(q)-1] == ')' {
+		fns = append([]byte{q[0]}, fns...)
+		q = q[2 : len(q)-1]
+	}
+	k, err := strconv.Atoi(q)
+	if err != nil || len(fns) == 0 || len(q) != 2 {
+		return nil, 0, false
+	}
+	for _, f := range fns {
+		if !strings.ContainsRune(lookupNames, rune(f)) {
+			return nil, 0, false
+		}
+	}
+	return fns, k, true
+}
+
+// ResolveLookup answers a question from documents "f 17=42" alone (the
+// rule-based reader of Search Self-play's RAG check): ok is false when a
+// hop's fact is missing or stated twice with different values.
+func ResolveLookup(question string, docs []string) (string, bool) {
+	fns, key, ok := ParseLookupQuestion(question)
+	if !ok {
+		return "", false
+	}
+	v := strconv.Itoa(key)
+	for _, f := range fns {
+		q := string(f) + " " + v + "="
+		next := ""
+		for _, d := range docs {
+			if val, found := strings.CutPrefix(strings.TrimSpace(d), q); found {
+				if next != "" && next != val {
+					return "", false
+				}
+				next = val
+			}
+		}
+		if next == "" {
+			return "", false
+		}
+		v = next
+	}
+	return v, true
+}
+
+// TableDocs is every fact of the fixed table as a document, function by
+// function in id order (nil without a table): the corpus of Search
+// Self-play's proposer.
+func (t *Lookup) TableDocs() []string {
+	var out []string
+	for _, n := range []byte(lookupNames[:t.Functions]) {
+		for i, v := range t.table[n] {
+			out = append(out, fmt.Sprintf("%c %d=%d", n, 10+i, v))
+		}
+	}
+	return out
+}
+
+// ProposerProblem is Search Self-play's proposer task for an answer: the
+// question "?42" (write a question whose answer is 42), the whole table as
+// the corpus, the facts whose value is the answer as gold, no answer of
+// its own (graded by the proposer's reward, not the task), Meta
+// "propose" the answer. The caller renders the prompt.
+func (t *Lookup) ProposerProblem(answer string) Problem {
+	docs := t.TableDocs()
+	var gold []string
+	for _, d := range docs {
+		if strings.HasSuffix(d, "="+answer) {
+			gold = append(gold, d)
+		}
+	}
+	return Problem{Task: t.Name(), Question: "?" + answer,
+		Meta: map[string]any{"docs": strings.Join(docs, ";"), "gold": strings.Join(gold, ";"), "propose": answer}}
+}
+
+// LookupQuestionOf is the question a fact answers: "f 17=42" -> "f(17)".
+func LookupQuestionOf(fact string) string {
+	fn, key, _ := strings.Cut(LookupQuery(fact), " ")
+	return fn + "(" + key + ")"
 }
 
 // tableDistractors adds a hop's distractors from the fixed table: the
