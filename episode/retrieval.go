@@ -28,16 +28,18 @@ func init() {
 
 // retrievalCfg is the retrieval environment's settings.
 type retrievalCfg struct {
-	d          Deps
-	tag        string
-	k          int
-	maxCalls   int
-	k1, b      float64
-	judge      bool
-	demoErr    float64
-	demoNoise  float64
-	stops      [][]int32
-	answerLine string
+	d           Deps
+	tag         string
+	k           int
+	maxCalls    int
+	k1, b       float64
+	judge       bool
+	demoErr     float64
+	demoNoise   float64
+	stops       [][]int32
+	answerLine  string
+	selfSearch  bool
+	demoPropose float64
 }
 
 // newRetrievalEnv builds the retrieval environment over a task whose
@@ -48,9 +50,16 @@ type retrievalCfg struct {
 // after each result with a judge tag), demo_error_rate (0.2: the share of
 // a demonstration's hops whose first query is malformed, answered by an
 // error and then repeated correctly), demo_judge_noise (0.2: the share of
-// demonstration judge tags that are wrong, each acted on as if right).
+// demonstration judge tags that are wrong, each acted on as if right),
+// self_search (false: true makes the episode one policy turn that does
+// not stop at the closing tag, so the policy writes its own `<result>`
+// blocks after its queries; SSRL's training rollout, card C6; the
+// demonstrations are unchanged), demo_propose_rate (0: the share of
+// demonstrations that are Search Self-play proposer episodes for the
+// problem's answer instead, see proposeDemo; needs task lookup with a
+// table).
 func newRetrievalEnv(o Options, d Deps) (Factory, error) {
-	if err := checkParams(o, "tag", "k", "max_calls", "bm25_k1", "bm25_b", "judge", "demo_error_rate", "demo_judge_noise"); err != nil {
+	if err := checkParams(o, "tag", "k", "max_calls", "bm25_k1", "bm25_b", "judge", "demo_error_rate", "demo_judge_noise", "self_search", "demo_propose_rate"); err != nil {
 		return nil, err
 	}
 	c := &retrievalCfg{d: d}
@@ -81,6 +90,18 @@ func newRetrievalEnv(o Options, d Deps) (Factory, error) {
 	}
 	if c.demoNoise, err = paramFloat(o, "demo_judge_noise", 0.2); err != nil {
 		return nil, err
+	}
+	if c.selfSearch, err = param(o, "self_search", false); err != nil {
+		return nil, err
+	}
+	if c.demoPropose, err = paramFloat(o, "demo_propose_rate", 0); err != nil {
+		return nil, err
+	}
+	if c.demoPropose < 0 || c.demoPropose > 1 {
+		return nil, fmt.Errorf("params.demo_propose_rate: want a share in [0, 1]")
+	}
+	if lk, ok := d.Task.(*task.Lookup); c.demoPropose > 0 && d.Task != nil && (!ok || lk.TableDocs() == nil) {
+		return nil, fmt.Errorf("params.demo_propose_rate needs task lookup with a fixed table (table > 0)")
 	}
 	if c.k < 1 || c.maxCalls < 1 || c.k1 < 0 || c.b < 0 || c.b > 1 || c.demoErr < 0 || c.demoErr > 1 || c.demoNoise < 0 || c.demoNoise > 1 {
 		return nil, fmt.Errorf("params: k >= 1, max_calls >= 1, bm25_k1 >= 0, bm25_b, demo_error_rate, demo_judge_noise in [0, 1]")
@@ -129,6 +150,13 @@ func paramFloat(o Options, key string, def float64) (float64, error) {
 // agrees with the label "the page holds a gold fact"), judge_yes,
 // judge_no, no_then_search and no_then_answer (what the turn after a
 // JudgeNo did), useful_results (pages holding a gold fact).
+//
+// With self_search the episode is one policy turn (no stop sequence):
+// the policy writes its queries and the `<result>` blocks itself; the
+// turn is graded by the task. Info: self_searches (queries written),
+// self_results (result blocks written), self_results_true (blocks whose
+// every document is a document of the problem's corpus), self_results_gold
+// (blocks holding a gold fact).
 type retrieval struct {
 	c       *retrievalCfg
 	p       task.Problem
@@ -154,8 +182,54 @@ func (e *retrieval) Reset() (Observation, error) {
 		return Observation{}, fmt.Errorf("env retrieval: problem %q has no corpus (use task lookup)", e.p.Question)
 	}
 	obs, err := e.c.d.prompt(e.p)
-	obs.StopSeqs = e.c.stops
+	if !e.c.selfSearch {
+		obs.StopSeqs = e.c.stops
+	}
 	return obs, err
+}
+
+// selfSearchInfo counts the queries and self-written result blocks of a
+// self-search turn and how many of the blocks are true.
+func (e *retrieval) selfSearchInfo(text string) map[string]float64 {
+	info := map[string]float64{"self_searches": float64(strings.Count(text, "</"+e.c.tag+">")),
+		"self_results": 0, "self_results_true": 0, "self_results_gold": 0}
+	corpus := map[string]bool{}
+	for _, d := range e.docs {
+		corpus[d] = true
+	}
+	for _, body := range ResultBlocks(text) {
+		info["self_results"]++
+		if e.useful(body) {
+			info["self_results_gold"]++
+		}
+		all := true
+		for _, d := range strings.Split(body, ";") {
+			all = all && corpus[strings.TrimSpace(d)]
+		}
+		if all {
+			info["self_results_true"]++
+		}
+	}
+	return info
+}
+
+// ResultBlocks returns the bodies of the `<result>BODY</result>` blocks
+// of a text, in order (an unclosed block is not one).
+func ResultBlocks(text string) []string {
+	var out []string
+	for {
+		i := strings.Index(text, "<result>")
+		if i < 0 {
+			return out
+		}
+		text = text[i+len("<result>"):]
+		j := strings.Index(text, "</result>")
+		if j < 0 {
+			return out
+		}
+		out = append(out, text[:j])
+		text = text[j+len("</result>"):]
+	}
 }
 
 // Search returns the next page of query's ranking and advances it; an
@@ -238,6 +312,10 @@ func ResultBody(obs string) (string, bool) {
 }
 
 func (e *retrieval) Step(a Action) (Transition, error) {
+	if e.c.selfSearch {
+		rw := e.c.d.Task.Grade(e.p, a.Text)
+		return Transition{Reward: rw.Reward, Correct: rw.Correct, Done: true, Info: e.selfSearchInfo(a.Text)}, nil
+	}
 	if e.pending != "" {
 		j := ParseJudge(a.Text)
 		if j != 0 {
@@ -311,6 +389,16 @@ func (e *retrieval) Demo(_ func() string, r *rand.Rand) []DemoPart {
 	if e.docs == nil {
 		return []DemoPart{{Text: e.c.answerLine + e.p.Answer, Policy: true}}
 	}
+	if _, ok := e.p.Meta["propose"].(string); ok {
+		return e.proposeDemo()
+	}
+	if e.c.demoPropose > 0 && r.Float64() < e.c.demoPropose {
+		pp := e.c.d.Task.(*task.Lookup).ProposerProblem(e.p.Answer)
+		pp.Prompt = e.c.d.Template.Render(pp.Question)
+		if pp.Meta["gold"] != "" {
+			return append([]DemoPart{{Text: pp.Prompt, Prompt: true}}, newRetrieval(e.c, pp).proposeDemo()...)
+		}
+	}
 	var parts []DemoPart
 	prefix := ""
 	value := ""
@@ -371,6 +459,37 @@ func (e *retrieval) Demo(_ func() string, r *rand.Rand) []DemoPart {
 		value = read
 	}
 	return append(parts, DemoPart{Text: prefix + e.c.answerLine + value, Policy: true})
+}
+
+// proposeDemo is a scripted Search Self-play proposer episode for the
+// answer A of a proposer problem ("?A" over the whole table): the query
+// "A" repeated (the next page) until a page holds a fact whose value is
+// A, then the answer line with that fact's question ("#### f(17)"); when
+// no page of max_calls holds one, the question of the last page's first
+// document (an invalid proposal). No judge tags, no malformed queries.
+func (e *retrieval) proposeDemo() []DemoPart {
+	answer, _ := e.p.Meta["propose"].(string)
+	var parts []DemoPart
+	question := ""
+	for calls := 0; calls < e.c.maxCalls && question == ""; calls++ {
+		parts = append(parts, DemoPart{Text: "<" + e.c.tag + ">" + answer + "</" + e.c.tag + ">", Policy: true, NoEOS: true})
+		page, err := e.Search(answer)
+		if err != nil {
+			parts = append(parts, DemoPart{Text: tool.Format("", err)})
+			break
+		}
+		parts = append(parts, DemoPart{Text: tool.Format(strings.Join(page, ";"), nil)})
+		for _, d := range page {
+			if strings.HasSuffix(d, "="+answer) {
+				question = task.LookupQuestionOf(d)
+				break
+			}
+		}
+		if question == "" && calls == e.c.maxCalls-1 && len(page) > 0 {
+			question = task.LookupQuestionOf(page[0])
+		}
+	}
+	return append(parts, DemoPart{Text: e.c.answerLine + question, Policy: true})
 }
 
 // Judgement is a search result of an episode and the judge tag that

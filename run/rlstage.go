@@ -313,6 +313,12 @@ func (ru *runner) rollout(ps []task.Problem, base, groupSize int, temp float32, 
 
 // playPolicy plays groupSize episodes of each problem, in problem order.
 func (ru *runner) playPolicy(ps []task.Problem, groupSize int, temp float32, maxNew, slots int, rng *rand.Rand) ([]*episode.Episode, error) {
+	return ru.playPolicyIn(ru.newEnv, ps, groupSize, temp, maxNew, slots, rng)
+}
+
+// playPolicyIn is playPolicy in another environment than the recipe's
+// (SSRL's self-search episodes).
+func (ru *runner) playPolicyIn(newEnv episode.Factory, ps []task.Problem, groupSize int, temp float32, maxNew, slots int, rng *rand.Rand) ([]*episode.Episode, error) {
 	var list []task.Problem
 	for _, p := range ps {
 		for g := 0; g < groupSize; g++ {
@@ -349,7 +355,7 @@ func (ru *runner) playPolicy(ps []task.Problem, groupSize int, temp float32, max
 		defer pe.Release()
 		ro.Players[name] = &episode.Player{Engine: pe, Source: source, Trainable: rc.Model == "policy", MaxNew: rc.MaxNewTokens}
 	}
-	return ro.Run(list, ru.newEnv)
+	return ro.Run(list, newEnv)
 }
 
 // samplesOf lays out episodes for training (problem indices start at base).
