@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/autodidact-rl/autodidact/lm"
+	"github.com/autodidact-rl/autodidact/nn"
 	"github.com/autodidact-rl/autodidact/optim"
 	"github.com/autodidact-rl/autodidact/rl"
 	"github.com/autodidact-rl/autodidact/tensor"
@@ -112,15 +113,7 @@ func Train(s Shape, steps int) (Result, error) {
 		if _, err := m.Score(batch); err != nil {
 			return err
 		}
-		m.ZeroGrad()
-		if err := m.Backward(dlp, nil, nil); err != nil {
-			return err
-		}
-		if _, err := optim.ClipGradNorm(params, 1); err != nil {
-			return err
-		}
-		opt.Step(1e-3)
-		return nil
+		return update(m, params, opt, dlp, 1e-3)
 	}
 	res := Result{Name: "train", Params: cfg.NumParams(), TokensPerStep: N}
 	return measure(res, steps, 3*forwardFLOPs(cfg, s.Batch, s.Seq), step)
@@ -136,6 +129,19 @@ func Sample(s Shape, reps int) (Result, error) {
 		return Result{}, err
 	}
 	r := rand.New(rand.NewPCG(3, 4))
+	prompts := randomPrompts(r, s)
+	opt := lm.SampleOptions{Temperature: 1, MaxNew: s.New}
+	step := func() error {
+		_, err := generateFull(m, prompts, opt, r)
+		return err
+	}
+	flops := sampleFLOPs(cfg, s)
+	res := Result{Name: "sample", Params: cfg.NumParams(), TokensPerStep: s.Batch * s.New}
+	return measure(res, reps, flops, step)
+}
+
+// randomPrompts draws s.Batch prompts of s.Prompt tokens.
+func randomPrompts(r *rand.Rand, s Shape) [][]int32 {
 	prompts := make([][]int32, s.Batch)
 	for i := range prompts {
 		prompts[i] = make([]int32, s.Prompt)
@@ -143,22 +149,36 @@ func Sample(s Shape, reps int) (Result, error) {
 			prompts[i][j] = int32(r.IntN(s.Vocab))
 		}
 	}
-	opt := lm.SampleOptions{Temperature: 1, MaxNew: s.New}
-	step := func() error {
-		g, err := m.Generate(prompts, opt, r)
-		if err != nil {
-			return err
-		}
-		for _, toks := range g.Tokens {
-			if len(toks) != s.New {
-				return fmt.Errorf("bench sample: a sequence stopped after %d of %d tokens", len(toks), s.New)
-			}
-		}
-		return nil
+	return prompts
+}
+
+// generateFull samples opt.MaxNew tokens for every prompt and fails if a
+// sequence stopped early (a benchmark's work must be fixed).
+func generateFull(m *lm.Model, prompts [][]int32, opt lm.SampleOptions, r *rand.Rand) (*lm.Generation, error) {
+	g, err := m.Generate(prompts, opt, r)
+	if err != nil {
+		return nil, err
 	}
-	flops := sampleFLOPs(cfg, s)
-	res := Result{Name: "sample", Params: cfg.NumParams(), TokensPerStep: s.Batch * s.New}
-	return measure(res, reps, flops, step)
+	for _, toks := range g.Tokens {
+		if len(toks) != opt.MaxNew {
+			return nil, fmt.Errorf("bench: a sequence stopped after %d of %d tokens", len(toks), opt.MaxNew)
+		}
+	}
+	return g, nil
+}
+
+// update is the end of a training step: Backward from the log-prob
+// gradient dlp, gradient clipping at norm 1 and an AdamW step at lr.
+func update(m *lm.Model, params []*nn.Param, opt *optim.AdamW, dlp []float32, lr float64) error {
+	m.ZeroGrad()
+	if err := m.Backward(dlp, nil, nil); err != nil {
+		return err
+	}
+	if _, err := optim.ClipGradNorm(params, 1); err != nil {
+		return err
+	}
+	opt.Step(lr)
+	return nil
 }
 
 // sampleFLOPs is the work of sampling shape s: the prefill forward plus
@@ -283,16 +303,20 @@ func GRPO(s Shape, miniBatches, reps int) (Result, error) {
 		return Result{}, err
 	}
 	r := rand.New(rand.NewPCG(5, 6))
-	prompts := make([][]int32, s.Batch)
-	for i := range prompts {
-		prompts[i] = make([]int32, s.Prompt)
-		for j := range prompts[i] {
-			prompts[i][j] = int32(r.IntN(s.Vocab))
-		}
-	}
+	prompts := randomPrompts(r, s)
 	T := s.Prompt + s.New
 	rows := s.Batch / miniBatches
 	batch := &lm.Batch{Rows: rows, Len: T, Tokens: make([]int32, rows*T), Mask: make([]float32, rows*T), Temperature: 1}
+	for i := 0; i < rows; i++ {
+		for t := s.Prompt; t < T; t++ {
+			batch.Mask[i*T+t] = 1 // the response tokens
+		}
+	}
+	lengths := make([]int, rows)
+	for i := range lengths {
+		lengths[i] = s.New
+	}
+	weights := rl.SeqMeanTokenMean.Weights(lengths, 0)
 	oldLP := make([]float32, rows*T)
 	dlp := make([]float32, rows*T)
 	params := m.Params()
@@ -300,50 +324,33 @@ func GRPO(s Shape, miniBatches, reps int) (Result, error) {
 	clip := rl.Clip{EpsLow: 0.2, EpsHigh: 0.2, DualC: 3}
 	sampleOpt := lm.SampleOptions{Temperature: 1, MaxNew: s.New}
 	step := func() error {
-		g, err := m.Generate(prompts, sampleOpt, r)
+		g, err := generateFull(m, prompts, sampleOpt, r)
 		if err != nil {
 			return err
 		}
 		for mb := 0; mb < miniBatches; mb++ {
 			for i := 0; i < rows; i++ {
 				seq := mb*rows + i
-				if len(g.Tokens[seq]) != s.New {
-					return fmt.Errorf("bench grpo: a sequence stopped after %d of %d tokens", len(g.Tokens[seq]), s.New)
-				}
 				row := batch.Tokens[i*T : (i+1)*T]
 				copy(row, prompts[seq])
 				copy(row[s.Prompt:], g.Tokens[seq])
-				for t := 0; t < T; t++ {
-					batch.Mask[i*T+t], oldLP[i*T+t] = 0, 0
-					if t >= s.Prompt {
-						batch.Mask[i*T+t], oldLP[i*T+t] = 1, g.LogProbs[seq][t-s.Prompt]
-					}
-				}
+				copy(oldLP[i*T+s.Prompt:(i+1)*T], g.LogProbs[seq])
 			}
 			sc, err := m.Score(batch)
 			if err != nil {
 				return err
 			}
-			w := 1 / float64(rows*s.New) // seq-mean-token-mean with equal lengths
 			for i := 0; i < rows; i++ {
 				A := float64(1 - 2*(i%2)) // half the group right, half wrong
-				for t := 0; t < T; t++ {
+				for t := s.Prompt; t < T; t++ {
 					k := i*T + t
-					dlp[k] = 0
-					if batch.Mask[k] == 1 {
-						_, d, _ := clip.Token(A, float64(sc.LogProbs[k]), float64(oldLP[k]))
-						dlp[k] = float32(w * d)
-					}
+					_, d, _ := clip.Token(A, float64(sc.LogProbs[k]), float64(oldLP[k]))
+					dlp[k] = float32(weights[i] * d)
 				}
 			}
-			m.ZeroGrad()
-			if err := m.Backward(dlp, nil, nil); err != nil {
+			if err := update(m, params, opt, dlp, 1e-4); err != nil {
 				return err
 			}
-			if _, err := optim.ClipGradNorm(params, 1); err != nil {
-				return err
-			}
-			opt.Step(1e-4)
 		}
 		return nil
 	}
