@@ -42,6 +42,7 @@ import (
 	"strings"
 
 	"github.com/autodidact-rl/autodidact/lm"
+	"gonum.org/v1/gonum/stat"
 )
 
 // DefaultCritiqueTemplate is the self-critique prompt: {prompt} is the
@@ -210,7 +211,7 @@ func Contamination(m *lm.Model, codec Codec, members, nonmembers []string, o Con
 		}
 		a, b := first[i], second[i]
 		it := ProbeItem{Member: side == 0, Prompt: p, Y1: a.text, Y2: b.text,
-			SelfCritique: SelfCritiqueScore(a.ent, b.ent), NegNLL: mean(a.lp), MinK: MinK(a.lp, o.MinKRatio), NegEntropy: -mean(a.ent)}
+			SelfCritique: SelfCritiqueScore(a.ent, b.ent), NegNLL: stat.Mean(a.lp, nil), MinK: MinK(a.lp, o.MinKRatio), NegEntropy: -stat.Mean(a.ent, nil)}
 		if o.Grade != nil {
 			j := i
 			if side == 1 {
@@ -240,17 +241,6 @@ func Contamination(m *lm.Model, codec Codec, members, nonmembers []string, o Con
 		rep.AccMember, rep.AccNonMember = acc[0]/nm, acc[1]/nn
 	}
 	return rep, nil
-}
-
-func mean(x []float64) float64 {
-	if len(x) == 0 {
-		return 0
-	}
-	var s float64
-	for _, v := range x {
-		s += v
-	}
-	return s / float64(len(x))
 }
 
 // ans is one greedy answer: its text (stop token excluded), the log-prob

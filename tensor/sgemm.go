@@ -35,6 +35,15 @@ type asmKernel struct {
 // Go GEMM (gemmGo). Tests switch it to cover every kernel on one machine.
 var goKernel = detectKernel()
 
+// detectKernel picks the widest micro-kernel this CPU runs, nil for none.
+func detectKernel() *asmKernel {
+	ks := usableKernels()
+	if len(ks) == 0 {
+		return nil
+	}
+	return ks[len(ks)-1]
+}
+
 // GoKernel names the micro-kernel the pure-Go backend runs on this machine:
 // "AVX-512 8×32", "AVX2 6×16" or "scalar 4×4" (no assembly kernel).
 func GoKernel() string {

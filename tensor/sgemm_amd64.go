@@ -33,20 +33,9 @@ var (
 	kernelAVX2   = &asmKernel{name: "AVX2 6×16", mr: 6, nr: 16, fn: sgemmKernelAVX2, fnZero: sgemmKernelAVX2Zero}
 )
 
-// detectKernel picks the widest micro-kernel this CPU and OS support
-// (x/sys/cpu checks that the OS saves the vector registers).
-func detectKernel() *asmKernel {
-	switch {
-	case cpu.X86.HasAVX512F:
-		return kernelAVX512
-	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
-		return kernelAVX2
-	}
-	return nil
-}
-
-// usableKernels lists the micro-kernels this CPU can run (an AVX-512
-// machine runs the AVX2 kernel too).
+// usableKernels lists the micro-kernels this CPU and OS support, narrowest
+// first (x/sys/cpu checks that the OS saves the vector registers; an
+// AVX-512 machine runs the AVX2 kernel too).
 func usableKernels() []*asmKernel {
 	var ks []*asmKernel
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
