@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
@@ -34,6 +36,7 @@ type benchOptions struct {
 	steps       int
 	threads     int
 	asJSON      bool
+	cpuProfile  string // write a pprof CPU profile of the timed steps here
 }
 
 // newBenchCmd is `autodidact bench train|sample`.
@@ -97,6 +100,7 @@ func newBenchKindCmd(kind, short string, def bench.Shape, steps int) *cobra.Comm
 	f.IntVar(&o.steps, "steps", steps, "timed steps")
 	f.IntVar(&o.threads, "threads", 0, "worker threads (default: AUTODIDACT_THREADS or all cores)")
 	f.BoolVar(&o.asJSON, "json", false, "print the result as JSON")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the whole run to this file")
 	return c
 }
 
@@ -124,6 +128,20 @@ func runBench(kind string, o benchOptions, stdout io.Writer) error {
 	}
 	if o.threads > 0 {
 		tensor.SetThreads(o.threads)
+	}
+	if o.cpuProfile != "" {
+		pf, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("%s: --cpuprofile: %w", cmd, err)
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			pf.Close()
+			return fmt.Errorf("%s: --cpuprofile: %w", cmd, err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			pf.Close()
+		}()
 	}
 	var res bench.Result
 	var err error

@@ -411,3 +411,23 @@ func TestEveryKnobDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchCPUProfile: --cpuprofile writes a pprof profile (gzip magic) of
+// the run; a path that cannot be created is an error naming the flag.
+func TestBenchCPUProfile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "cpu.pb")
+	tiny := []string{"bench", "train", "--d", "16", "--layers", "1", "--heads", "2", "--ff", "32", "--vocab", "16",
+		"--seq", "8", "--batch", "2", "--steps", "1", "--threads", "1"}
+	code, out, errs := safeExecute(t, append(tiny, "--cpuprofile", p))
+	if code != 0 || !strings.Contains(out, "tokens/s=") {
+		t.Fatalf("bench --cpuprofile: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("profile %s: %d bytes, err %v; want a gzip-compressed pprof profile", p, len(b), err)
+	}
+	code, _, errs = safeExecute(t, append(tiny, "--cpuprofile", filepath.Join(t.TempDir(), "no", "such", "dir", "cpu.pb")))
+	if code != 1 || !strings.Contains(errs, "--cpuprofile") {
+		t.Errorf("unwritable --cpuprofile: exit %d, stderr %q; want exit 1 naming --cpuprofile", code, errs)
+	}
+}
