@@ -40,7 +40,13 @@ package rl
 // Reported at every evaluation: the within-problem ROC-AUC of the
 // aggregated score for correct against incorrect samples (mean over the
 // problems with both), the pooled AUC, best-of-N by the score and the
-// s-weighted vote (ties counted fractionally), and the F1.
+// s-weighted vote (ties counted fractionally), and the F1. With greedy,
+// also the accuracy of the model's greedy solution: under recompute + min
+// a sample scores 1 exactly when every line is the greedy continuation of
+// the lines before, i.e. when it is the greedy solution (up to where it
+// stops), so best-of-N there can be no better than greedy decoding
+// whenever a sample equal to the greedy one is drawn; greedy is the
+// baseline that separates a judging ability from that identity.
 
 import (
 	"fmt"
@@ -53,6 +59,7 @@ type SelfPRM struct {
 	StepScore string  `json:"step_score" yaml:"step_score"` // recompute | logprob
 	Aggregate string  `json:"aggregate" yaml:"aggregate"`   // min | mean | product | last
 	Threshold float64 `json:"threshold" yaml:"threshold"`   // a step below it is judged wrong
+	Greedy    bool    `json:"greedy" yaml:"greedy"`         // also report the greedy solution's accuracy
 }
 
 // Validate names the bad field.

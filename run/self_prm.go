@@ -14,7 +14,8 @@ package run
 // score-weighted vote minus plain majority over the same samples),
 // self_prm_f1 with self_prm_err_acc / self_prm_ok_acc (ProcessBench: the
 // model's first wrong line against task.ChainFirstError's) and
-// self_prm_score (mean score). Training is the recipe's (outcome-only RL):
+// self_prm_score (mean score); with greedy, self_prm_greedy (the greedy
+// solution's accuracy) and self_prm_bon_vs_greedy. Training is the recipe's (outcome-only RL):
 // the method only measures. Made for task chain, one intermediate result
 // per line.
 
@@ -33,7 +34,7 @@ import (
 
 func init() {
 	registerMethod("self_prm", "Self-PRM: the policy scores each line of its own evaluation samples; reports the score's AUC for right vs wrong samples and best-of-n by it",
-		rl.SelfPRM{StepScore: "recompute", Aggregate: "min", Threshold: 0.5},
+		rl.SelfPRM{StepScore: "recompute", Aggregate: "min", Threshold: 0.5, Greedy: true},
 		func(c *rl.SelfPRM, r *Recipe) (method, error) {
 			if err := c.Validate(); err != nil {
 				return nil, err
@@ -172,6 +173,14 @@ func (s *selfPRM) figures(ru *runner, ps []task.Problem, eps [][]*episode.Episod
 	if aucN > 0 {
 		out["self_prm_auc"] = auc / aucN
 	}
+	if s.c.Greedy {
+		g, err := s.greedy(ru, ps, xs)
+		if err != nil {
+			return nil, err
+		}
+		out["self_prm_greedy"] = g
+		out["self_prm_bon_vs_greedy"] = bon/np - g
+	}
 	if len(right) > 0 && len(wrong) > 0 {
 		out["self_prm_auc_pooled"] = analyze.AUC(right, wrong)
 	}
@@ -216,6 +225,34 @@ func (s *selfPRM) recompute(ru *runner, xs [][]*prmSample) error {
 		}
 	}
 	return nil
+}
+
+// greedy is the share of problems whose greedy solution (temperature 0,
+// the evaluation's token budget) is right.
+func (s *selfPRM) greedy(ru *runner, ps []task.Problem, xs [][]*prmSample) (float64, error) {
+	ctxs := make([][]int32, len(ps))
+	budget := make([]int, len(ps))
+	for i := range ps {
+		if len(xs[i]) > 0 {
+			ctxs[i] = xs[i][0].prompt
+			budget[i] = min(ru.r.Eval.MaxNewTokens, ru.r.Model.MaxLen-len(ctxs[i]))
+		}
+	}
+	rng := rand.New(rand.NewPCG(ru.r.Seed, 0x67726479))
+	var right float64
+	for lo := 0; lo < len(ps); lo += genChunk {
+		hi := min(lo+genChunk, len(ps))
+		jobs, err := ru.sampleFrom(ctxs[lo:hi], budget[lo:hi], 0, nil, rng)
+		if err != nil {
+			return 0, err
+		}
+		for j, job := range jobs {
+			if job != nil && ru.task.Grade(ps[lo+j], ru.completionText(job.Tokens)).Correct {
+				right++
+			}
+		}
+	}
+	return right / float64(max(len(ps), 1)), nil
 }
 
 // lastTrainable is the index of an episode's last policy segment (-1: none).

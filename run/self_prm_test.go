@@ -36,7 +36,7 @@ func TestSelfPRMFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Set([]string{"self_prm.step_score=logprob", "self_prm.aggregate=min"}); err != nil {
+	if err := r.Set([]string{"self_prm.step_score=logprob", "self_prm.aggregate=min", "self_prm.greedy=false"}); err != nil {
 		t.Fatal(err)
 	}
 	ms, err := buildMethods(r)
