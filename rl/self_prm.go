@@ -159,6 +159,28 @@ func BestOfN(answers []string, correct []bool, scores []float64) float64 {
 	return pickFrac(answers, correct, w)
 }
 
+// AUC is the ROC-AUC of right against wrong samples' scores: the share of
+// (right, wrong) pairs the right one wins, ties counting one half; NaN when
+// a side is empty. (The definition of analyze.AUC, which run cannot
+// import: analyze's tests import run.)
+func AUC(right, wrong []float64) float64 {
+	if len(right) == 0 || len(wrong) == 0 {
+		return math.NaN()
+	}
+	var w float64
+	for _, r := range right {
+		for _, x := range wrong {
+			switch {
+			case r > x:
+				w++
+			case r == x:
+				w += 0.5
+			}
+		}
+	}
+	return w / float64(len(right)*len(wrong))
+}
+
 // pickFrac: the answers of largest total weight, the fraction of them
 // correct.
 func pickFrac(answers []string, correct []bool, w []float64) float64 {

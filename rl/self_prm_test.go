@@ -31,6 +31,14 @@ func TestSelfPRMCardExample(t *testing.T) {
 	if got := ProcessF1(0.6, 0.9); math.Abs(got-0.72) > 1e-12 {
 		t.Fatalf("F1 %v, want 0.72", got)
 	}
+	// AUC: right {0.8, 0.3} over wrong {0.4, 0.8}: 0.8>0.4, 0.8=0.8 (1/2),
+	// 0.3 loses both: 1.5/4.
+	if got := AUC([]float64{0.8, 0.3}, []float64{0.4, 0.8}); got != 0.375 {
+		t.Fatalf("AUC %v, want 0.375", got)
+	}
+	if !math.IsNaN(AUC(nil, []float64{1})) {
+		t.Fatal("AUC of an empty side must be NaN")
+	}
 	if ProcessF1(0, 0) != 0 {
 		t.Fatal("F1(0, 0) must be 0")
 	}

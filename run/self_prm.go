@@ -25,7 +25,6 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"github.com/autodidact-rl/autodidact/analyze"
 	"github.com/autodidact-rl/autodidact/episode"
 	"github.com/autodidact-rl/autodidact/rl"
 	"github.com/autodidact-rl/autodidact/task"
@@ -148,7 +147,7 @@ func (s *selfPRM) figures(ru *runner, ps []task.Problem, eps [][]*episode.Episod
 			}
 		}
 		if len(r) > 0 && len(w) > 0 {
-			auc += analyze.AUC(r, w)
+			auc += rl.AUC(r, w)
 			aucN++
 		}
 		right, wrong = append(right, r...), append(wrong, w...)
@@ -182,7 +181,7 @@ func (s *selfPRM) figures(ru *runner, ps []task.Problem, eps [][]*episode.Episod
 		out["self_prm_bon_vs_greedy"] = bon/np - g
 	}
 	if len(right) > 0 && len(wrong) > 0 {
-		out["self_prm_auc_pooled"] = analyze.AUC(right, wrong)
+		out["self_prm_auc_pooled"] = rl.AUC(right, wrong)
 	}
 	return out, nil
 }
