@@ -10,12 +10,18 @@ import (
 
 func init() {
 	register("countdown", func(p map[string]any) (Task, error) {
-		t := &Countdown{Numbers: 4, MaxNumber: 25, MaxTarget: 200}
+		t := &Countdown{Numbers: 4, MaxNumber: 25, MaxTarget: 200, Trace: "direct", DeadEnds: 0.5, MaxDeadEnds: 2}
 		if err := decodeParams("countdown", p, t); err != nil {
 			return nil, err
 		}
 		if t.Numbers < 2 || t.Numbers > 6 || t.MaxNumber < 2 || t.MaxTarget < 1 {
 			return nil, fmt.Errorf("task countdown: need 2 <= numbers <= 6, max_number >= 2, max_target >= 1")
+		}
+		if t.Trace != "direct" && t.Trace != "process" {
+			return nil, fmt.Errorf("task countdown: trace %q: want direct or process", t.Trace)
+		}
+		if t.DeadEnds < 0 || t.DeadEnds > 1 || t.MaxDeadEnds < 1 || t.MaxDeadEnds > 5 {
+			return nil, fmt.Errorf("task countdown: need 0 <= dead_ends <= 1 and 1 <= max_dead_ends <= 5")
 		}
 		return t, nil
 	})
@@ -25,11 +31,34 @@ func init() {
 // numbers, each used at most once, with + - * /. The reference solver
 // searches combinations of pairs; the grader parses the expression safely
 // and evaluates it in exact rationals.
+//
+// Trace "process" writes the reference solutions as a search (RLSP's
+// demonstrations, card C7): with probability DeadEnds the solution starts
+// with 1..MaxDeadEnds abandoned branches of one or two combination lines
+// each, the first line of each later branch marked "|" (backtrack), and
+// every process solution checks its result on a "?" line before the
+// answer:
+//
+//	3+5=8
+//	8*7=56
+//	|5*3=15
+//	15+7=22
+//	?22=22
+//	#### 5*3+7
 type Countdown struct {
-	Numbers   int `json:"numbers"`
-	MaxNumber int `json:"max_number"`
-	MaxTarget int `json:"max_target"`
+	Numbers     int     `json:"numbers"`
+	MaxNumber   int     `json:"max_number"`
+	MaxTarget   int     `json:"max_target"`
+	Trace       string  `json:"trace"`         // direct (default) or process
+	DeadEnds    float64 `json:"dead_ends"`     // process: share of solutions with dead ends (0.5)
+	MaxDeadEnds int     `json:"max_dead_ends"` // process: most dead ends in one solution (2)
 }
+
+// Search-trace markers of Countdown's process traces.
+const (
+	BacktrackMarker = "|" // starts the first line of a new branch
+	VerifyMarker    = "?" // starts a line that checks the result against the target
+)
 
 func (*Countdown) Name() string { return "countdown" }
 func (*Countdown) Description() string {
@@ -148,6 +177,9 @@ func (t *Countdown) Steps(p Problem, r *rand.Rand, err string) ([]string, string
 	}
 	expr := steps[len(steps)-1]
 	steps = steps[:len(steps)-1]
+	if t.Trace == "process" {
+		steps = t.processTrace(items, target, steps, r, err == "")
+	}
 	if err == "arith" {
 		// Change one operator of the final expression so that it misses the
 		// target: a wrong solution (starting at a random operator).
@@ -183,6 +215,71 @@ func (t *Countdown) Steps(p Problem, r *rand.Rand, err string) ([]string, string
 		}
 	}
 	return steps, strings.TrimSuffix(strings.TrimPrefix(expr, "("), ")")
+}
+
+// processTrace writes a solution's steps as a search: dead ends first
+// (with probability DeadEnds), the solution's first step marked as a
+// backtrack after them, and a verification line when verify is set (a
+// solution whose arithmetic is wrong on purpose does not verify).
+func (t *Countdown) processTrace(items []cdItem, target *big.Rat, steps []string, r *rand.Rand, verify bool) []string {
+	var out []string
+	if r.Float64() < t.DeadEnds && len(items) >= 2 {
+		n := 1 + r.IntN(t.MaxDeadEnds)
+		for k := 0; k < n; k++ {
+			branch := cdDeadEnd(items, target, steps, r)
+			if len(branch) == 0 {
+				continue
+			}
+			if len(out) > 0 {
+				branch[0] = BacktrackMarker + branch[0]
+			}
+			out = append(out, branch...)
+		}
+	}
+	for i, s := range steps {
+		if i == 0 && len(out) > 0 {
+			s = BacktrackMarker + s
+		}
+		out = append(out, s)
+	}
+	if len(out) > 0 && len(steps) == 0 { // a dead end, then the answer directly
+		out = append(out, BacktrackMarker)
+	}
+	if verify {
+		tg := target.RatString()
+		out = append(out, VerifyMarker+tg+"="+tg)
+	}
+	return out
+}
+
+// cdDeadEnd draws a branch of one or two combinations that does not reach
+// the target and is not the start of the solution's own steps; nil when
+// ten draws found none.
+func cdDeadEnd(items []cdItem, target *big.Rat, solution []string, r *rand.Rand) []string {
+	for try := 0; try < 10; try++ {
+		cur := append([]cdItem(nil), items...)
+		var lines []string
+		depth := 1 + r.IntN(2)
+		ok := true
+		for d := 0; d < depth && len(cur) >= 2; d++ {
+			i, j := r.IntN(len(cur)), r.IntN(len(cur)-1)
+			if j >= i {
+				j++
+			}
+			op := "+-*/"[r.IntN(4)]
+			c, good := combine(cur[i], cur[j], op)
+			if !good || !c.v.IsInt() || c.v.Cmp(target) == 0 {
+				ok = false
+				break
+			}
+			lines = append(lines, fmt.Sprintf("%s%c%s=%s", cur[i].v.RatString(), op, cur[j].v.RatString(), c.v.RatString()))
+			cur = append(removeTwo(cur, i, j), c)
+		}
+		if ok && len(lines) > 0 && (len(solution) == 0 || lines[0] != solution[0]) {
+			return lines
+		}
+	}
+	return nil
 }
 
 // cdSearch finds a combination reaching target in at most left more
