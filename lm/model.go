@@ -39,6 +39,7 @@ type Model struct {
 	scores Scores
 	params []*nn.Param
 	dec    *decoder // Generate's buffers and KV cache, reused across calls
+	steer  *Steering
 }
 
 // New builds a model with the given shape and small random weights: normal

@@ -185,6 +185,9 @@ func (m *Model) forward(tokens, start []int32, B, T int, temp float32) {
 		// next = mid + h Down^T
 		copy(next[:N*d], la.mid[:N*d])
 		tensor.GemmRows(true, N, d, f, 1, la.h, f, blk.Down.W, f, 1, next, d)
+		if m.steer != nil && m.steer.Prompt {
+			m.steerRows(next, N, l)
+		}
 	}
 	nn.RMSNormForward(a.lnf, a.rstdf, a.out, m.Norm.W, N, d, eps)
 	tensor.GemmRows(true, N, V, d, 1/temp, a.lnf, d, m.Head.W, d, 0, a.logits, V)

@@ -81,7 +81,7 @@ const genChunk = 512
 func (ru *runner) evaluate(tag string) (EvalResult, error) {
 	t0 := time.Now()
 	c := ru.r.Eval
-	ps, err := task.Generate(ru.task, task.Test, ru.r.Seed+0x65766131, c.Problems, ru.r.Task.Template)
+	ps, err := EvalProblems(ru.r, ru.task, c.Problems)
 	if err != nil {
 		return EvalResult{}, err
 	}
@@ -251,4 +251,10 @@ func (ru *runner) completionText(toks []int32) string {
 		toks = toks[:n-1]
 	}
 	return ru.tok.Decode(toks)
+}
+
+// EvalProblems returns the first n held-out problems a run of r evaluates
+// on (task t is r's task).
+func EvalProblems(r *Recipe, t task.Task, n int) ([]task.Problem, error) {
+	return task.Generate(t, task.Test, r.Seed+0x65766131, n, r.Task.Template)
 }

@@ -142,6 +142,7 @@ Start with 'autodidact recipes' to see the built-in recipes, then
 		newLogprobsCmd(),
 		newServeCmd(),
 		newAnalyzeCmd(),
+		newSteerCmd(),
 		newVersionCmd(),
 	)
 	root.SetHelpCommand(newHelpCmd(root))
