@@ -7,6 +7,7 @@
 //  1. Calibrate: sample N responses per calibration problem and keep the
 //     correct ones; per problem the shortest is "efficient", the longest
 //     "verbose" (a problem with fewer than two correct lengths gives none).
+//
 //  2. At layer ℓ, average the residual stream over each response's tokens
 //     (h̄); the direction is
 //

@@ -47,7 +47,9 @@ func TestSteerCommand(t *testing.T) {
 			Result struct {
 				Calibration struct{ Pairs int }
 				Dev         []struct{ Alpha float64 }
-				TestBase    struct{ PassAt1 float64 `json:"pass@1"` } `json:"test_base"`
+				TestBase    struct {
+					PassAt1 float64 `json:"pass@1"`
+				} `json:"test_base"`
 			}
 		}
 		Paired map[string]struct{ N int }
