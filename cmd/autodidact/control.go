@@ -45,7 +45,7 @@ offline dataset of transitions from a random or trained policy.`,
 		Short: "list the environments",
 		Args:  noArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return listEnvs(cmd.OutOrStdout()) },
-	}, newControlTrainCmd(), newControlEvalCmd(), newControlDatasetCmd(), newControlBenchCmd(), newControlSpeedCmd())
+	}, newControlTrainCmd(), newControlEvalCmd(), newControlDatasetCmd(), newControlBenchCmd(), newControlSpeedCmd(), newControlDesignCmd())
 	return c
 }
 
