@@ -10,6 +10,7 @@ import (
 
 	"github.com/autodidact-rl/autodidact/compare"
 	"github.com/autodidact-rl/autodidact/control"
+	"github.com/autodidact-rl/autodidact/plot"
 )
 
 // designOpts are `control design`'s flags.
@@ -17,7 +18,7 @@ type designOpts struct {
 	n, actions, horizon, episodes, seeds, budget, lookahead int
 	etaPhi, phiClip, delta                                  float64
 	baseline                                                bool
-	modes                                                   string
+	modes, plotBase                                         string
 }
 
 // newControlDesignCmd is `autodidact control design`.
@@ -49,6 +50,7 @@ and paired differences against the sparse reward, with 95% t-intervals
 	f.IntVar(&o.budget, "budget", 3, "EXPRD's states with non-zero designed reward")
 	f.IntVar(&o.lookahead, "lookahead", 1, "EXPRD's informativeness horizon h")
 	f.BoolVar(&o.baseline, "baseline", true, "the learner subtracts a per-state running mean of its return")
+	f.StringVar(&o.plotBase, "plot", "", "also draw the success rate per 50 episodes (mean over seeds) into PLOT.svg and PLOT.png")
 	return c
 }
 
@@ -60,6 +62,8 @@ func runDesign(w io.Writer, o designOpts) error {
 	auc := map[string][]float64{}
 	first := map[string][]float64{}
 	late := map[string][]float64{}
+	const window = 50
+	curve := map[string][]float64{} // summed over seeds, per window
 	for seed := 1; seed <= o.seeds; seed++ {
 		env, err := control.NewLockChain(o.n, o.actions, o.horizon, uint64(seed))
 		if err != nil {
@@ -80,6 +84,12 @@ func runDesign(w io.Writer, o designOpts) error {
 			auc[m] = append(auc[m], res.SuccessRate(0, o.episodes))
 			late[m] = append(late[m], res.SuccessRate(o.episodes*9/10, o.episodes))
 			first[m] = append(first[m], float64(f))
+			if curve[m] == nil {
+				curve[m] = make([]float64, (o.episodes+window-1)/window)
+			}
+			for k := range curve[m] {
+				curve[m][k] += res.SuccessRate(k*window, (k+1)*window) / float64(o.seeds)
+			}
 		}
 	}
 	iv := func(s compare.Stat) string {
@@ -101,5 +111,16 @@ func runDesign(w io.Writer, o designOpts) error {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", m, iv(compare.TInterval(auc[m])), delta, iv(compare.TInterval(late[m])), iv(compare.TInterval(first[m])))
 	}
-	return nil
+	if o.plotBase == "" {
+		return nil
+	}
+	var series []plot.Series
+	for _, m := range modes {
+		x := make([]float64, len(curve[m]))
+		for k := range x {
+			x[k] = float64((k + 1) * window)
+		}
+		series = append(series, plot.Series{Name: m, X: x, Y: curve[m]})
+	}
+	return plot.Lines(o.plotBase, fmt.Sprintf("success rate on a %d-lock chain (mean of %d seeds)", o.n, o.seeds), "episode", "success rate", series, false)
 }
