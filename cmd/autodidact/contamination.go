@@ -5,17 +5,14 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/autodidact-rl/autodidact/analyze"
-	"github.com/autodidact-rl/autodidact/checkpoint"
 	"github.com/autodidact-rl/autodidact/compare"
 	"github.com/autodidact-rl/autodidact/run"
 	"github.com/autodidact-rl/autodidact/task"
-	"github.com/autodidact-rl/autodidact/tokenizer"
 )
 
 // contaminationOpts are `analyze contamination`'s flags.
@@ -118,29 +115,11 @@ func runContamination(w io.Writer, dirs []string, o contaminationOpts) error {
 
 // probeRun probes one run directory.
 func probeRun(dir string, o contaminationOpts) (*analyze.ContaminationReport, string, error) {
-	r, err := run.LoadRecipe(filepath.Join(dir, "config.yaml"))
+	cr, err := loadCharRun(dir, o.checkpoint)
 	if err != nil {
 		return nil, "", err
 	}
-	if r.Model.From != "" {
-		return nil, "", fmt.Errorf("model.from runs (Hugging Face tokenizers) are not supported; character-tokenizer runs only")
-	}
-	tok, err := tokenizer.LoadChar(filepath.Join(dir, run.TokenizerFile))
-	if err != nil {
-		return nil, "", err
-	}
-	bos, _ := tok.Special(tokenizer.BOS)
-	eos, _ := tok.Special(tokenizer.EOS)
-	mdir := o.checkpoint
-	if mdir == "" {
-		if mdir, err = analyze.ModelDir(dir); err != nil {
-			return nil, "", err
-		}
-	}
-	m, err := checkpoint.LoadModel(mdir)
-	if err != nil {
-		return nil, "", err
-	}
+	r, tok, bos, eos, m, mdir := cr.recipe, cr.tok, cr.bos, cr.eos, cr.model, cr.modelDir
 	mem, non, err := run.MembershipSplit(r, o.nonmembers, o.members)
 	if err != nil {
 		return nil, "", err

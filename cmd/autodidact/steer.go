@@ -5,19 +5,15 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/autodidact-rl/autodidact/analyze"
-	"github.com/autodidact-rl/autodidact/checkpoint"
 	"github.com/autodidact-rl/autodidact/compare"
 	"github.com/autodidact-rl/autodidact/run"
 	"github.com/autodidact-rl/autodidact/steer"
 	"github.com/autodidact-rl/autodidact/task"
-	"github.com/autodidact-rl/autodidact/tokenizer"
 )
 
 // steerOpts are `autodidact steer`'s flags.
@@ -161,31 +157,13 @@ func parseFloats(s string) ([]float64, error) {
 
 // steerRun runs the study on one run directory.
 func steerRun(dir string, alphas []float64, o steerOpts) (*steer.Result, string, error) {
-	r, err := run.LoadRecipe(filepath.Join(dir, "config.yaml"))
+	cr, err := loadCharRun(dir, o.checkpoint)
 	if err != nil {
 		return nil, "", err
 	}
-	if r.Model.From != "" {
-		return nil, "", fmt.Errorf("model.from runs (Hugging Face tokenizers) are not supported; character-tokenizer runs only")
-	}
+	r, tok, bos, eos, m, mdir := cr.recipe, cr.tok, cr.bos, cr.eos, cr.model, cr.modelDir
 	if r.Env.Name != "" && r.Env.Name != "single" {
 		return nil, "", fmt.Errorf("environment %q: steer evaluates single-turn runs only", r.Env.Name)
-	}
-	tok, err := tokenizer.LoadChar(filepath.Join(dir, run.TokenizerFile))
-	if err != nil {
-		return nil, "", err
-	}
-	bos, _ := tok.Special(tokenizer.BOS)
-	eos, _ := tok.Special(tokenizer.EOS)
-	mdir := o.checkpoint
-	if mdir == "" {
-		if mdir, err = analyze.ModelDir(dir); err != nil {
-			return nil, "", err
-		}
-	}
-	m, err := checkpoint.LoadModel(mdir)
-	if err != nil {
-		return nil, "", err
 	}
 	t, err := task.New(r.Task.Name, r.Task.Params)
 	if err != nil {
