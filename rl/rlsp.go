@@ -131,11 +131,8 @@ func (c *RLSP) Explore(t Trace) float64 {
 	return 0
 }
 
-// Reward is α · V + (1 − α) · E.
-func (c *RLSP) Reward(alpha float64, correct bool, t Trace) float64 {
-	v := 0.0
-	if correct {
-		v = 1
-	}
+// Reward is α · V + (1 − α) · E; V is the verifier's reward (1 or 0, or
+// what reward hooks that ran before left, so RLSP composes with them).
+func (c *RLSP) Reward(alpha, v float64, t Trace) float64 {
 	return alpha*v + (1-alpha)*c.Explore(t)
 }

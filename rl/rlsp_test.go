@@ -46,7 +46,11 @@ func TestRLSPCard(t *testing.T) {
 		if tr.Steps != k.steps || tr.HasAnswer != k.answer {
 			t.Fatalf("parse of %d steps (answer %v): %+v", k.steps, k.answer, tr)
 		}
-		r := c.Reward(0.8, k.correct, tr)
+		v := 0.0
+		if k.correct {
+			v = 1
+		}
+		r := c.Reward(0.8, v, tr)
 		near(t, "R", r, k.want, 1e-12)
 		rewards = append(rewards, r)
 	}
@@ -62,9 +66,9 @@ func TestRLSPCard(t *testing.T) {
 	}
 	// Without the answer requirement a wrong unfinished trace earns E.
 	c.RequiresAnswer = false
-	near(t, "R without answer, not required", c.Reward(0.8, false, c.ParseTrace(rlspResponse(6, false), "#### ")), 0.2*6.0/8, 1e-12)
+	near(t, "R without answer, not required", c.Reward(0.8, 0, c.ParseTrace(rlspResponse(6, false), "#### ")), 0.2*6.0/8, 1e-12)
 	// Outcome only: α = 1 is the verifier's reward.
-	near(t, "alpha 1", c.Reward(1, false, c.ParseTrace(rlspResponse(8, true), "#### ")), 0, 0)
+	near(t, "alpha 1", c.Reward(1, 0, c.ParseTrace(rlspResponse(8, true), "#### ")), 0, 0)
 }
 
 // The hold-then-linear schedule over 11 steps with hold 0.3: α 0.8 up to

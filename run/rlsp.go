@@ -2,7 +2,8 @@ package run
 
 // RLSP plug-in (card C7; algebra and CHOICEs in rl/rlsp.go): a reward hook
 // that replaces each sample's reward by α · V + (1 − α) · E, V the
-// verifier's verdict and E the exploration score of the response's
+// sample's reward so far (the verifier's 1 or 0, plus what the hooks of
+// methods before it in name order added) and E the exploration score of the response's
 // reasoning steps, decoupled from correctness; α may follow the
 // hold-then-linear schedule over the RL steps. The demonstrations of the
 // search process come from the task (countdown with trace: process) in
@@ -52,7 +53,7 @@ func (s *rlsp) beforeAdvantages(ru *runner, xs []sample, m map[string]any) error
 	var steps, back, ver, total, explore float64
 	for i := range xs {
 		t := s.trace(ru, xs[i].gen)
-		xs[i].reward = s.c.Reward(alpha, xs[i].correct, t)
+		xs[i].reward = s.c.Reward(alpha, xs[i].reward, t) // V: the verifier's reward, after hooks that ran before
 		steps += float64(t.Steps)
 		back += float64(t.Backtracks)
 		ver += float64(t.Verifies)
