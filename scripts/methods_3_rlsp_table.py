@@ -37,9 +37,9 @@ for d in dirs:
         cells.setdefault(name, {})[int(seed)] = json.load(open(p))
 cols = [("final pass@1", lambda s: s["final_pass@1"]), ("final pass@8", lambda s: s["final_pass@k"]),
         ("mean length", lambda s: s["final_mean_len"]),
-        ("backtracks / correct", lambda s: s["extra"].get("final_rlsp_backtracks_correct", float("nan"))),
-        ("correct with a backtrack", lambda s: s["extra"].get("final_rlsp_search_correct", float("nan"))),
-        ("steps / response", lambda s: s["extra"].get("final_rlsp_steps", float("nan")))]
+        ("backtracks / correct", lambda s: s.get("extra", {}).get("final_rlsp_backtracks_correct", float("nan"))),
+        ("correct with a backtrack", lambda s: s.get("extra", {}).get("final_rlsp_search_correct", float("nan"))),
+        ("steps / response", lambda s: s.get("extra", {}).get("final_rlsp_steps", float("nan")))]
 print("| recipe | seeds | base pass@1 | " + " | ".join(c for c, _ in cols) + " | Δ pass@1 vs %s (paired) | Δ pass@8 (paired) |" % base)
 print("|" + " --- |" * (len(cols) + 5))
 for name in sorted(cells):
