@@ -42,6 +42,7 @@ subs=$(cat <<'EOF'
 ^go test \./\.\.\.$	SKIP (the tests are CI's job)
 ^go install github\.com/autodidact-rl/autodidact/cmd/autodidact@latest$	SKIP (the binary built from this checkout is on PATH)
 ^(autodidact run( [a-z_]+)?( --set [^ ]+| --seed [0-9]+)*)$	\1 --smoke
+^autodidact steer .*$	SKIP (steering needs a trained single-turn run whose right answers differ in length; TestSteerCommand trains one)
 runs/[0-9]{8}-[0-9]{6}-([a-z_]+)	$(latest_run \1)
 runs/<dir>	$(latest_run)
 (autodidact show .*) --step [0-9]+	\1
