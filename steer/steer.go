@@ -208,34 +208,34 @@ func Calibrate(m *lm.Model, ps []Problem, o Options) (*Calibration, error) {
 	if len(pairs) == 0 {
 		return nil, fmt.Errorf("steer: no calibration problem has two correct responses of different lengths (%d problems, pass@1 %.3f)", len(ps), cal.CalibrationPassAt1)
 	}
-	for _, l := range o.Layers {
-		var effs, verbs [][]float32
-		var normSum float64
-		var normN int
-		for _, side := range []int{0, 1} {
-			for _, p := range pairs {
-				r := p.eff
-				if side == 1 {
-					r = p.verb
-				}
-				mean, nsum, err := meanActivation(m, p.prompt, r, l)
-				if err != nil {
-					return nil, err
-				}
-				normSum += nsum
-				normN += len(r)
+	// One forward pass per answer gives its mean activation at every
+	// candidate layer.
+	effs, verbs := map[int][][]float32{}, map[int][][]float32{}
+	normSum := map[int]float64{}
+	normN := 0
+	for _, p := range pairs {
+		for side, r := range [][]int32{p.eff, p.verb} {
+			means, nsums, err := meanActivations(m, p.prompt, r, o.Layers)
+			if err != nil {
+				return nil, err
+			}
+			normN += len(r)
+			for k, l := range o.Layers {
+				normSum[l] += nsums[k]
 				if side == 0 {
-					effs = append(effs, mean)
+					effs[l] = append(effs[l], means[k])
 				} else {
-					verbs = append(verbs, mean)
+					verbs[l] = append(verbs[l], means[k])
 				}
 			}
 		}
-		v, err := Direction(effs, verbs)
+	}
+	for _, l := range o.Layers {
+		v, err := Direction(effs[l], verbs[l])
 		if err != nil {
 			return nil, err
 		}
-		cal.ActivationNorm[l] = normSum / float64(max(normN, 1))
+		cal.ActivationNorm[l] = normSum[l] / float64(max(normN, 1))
 		cal.VectorNorm[l] = norm(v)
 		if o.Norm == "mean" && cal.VectorNorm[l] > 0 {
 			v = Scaled(v, cal.ActivationNorm[l]/cal.VectorNorm[l])
@@ -249,37 +249,40 @@ func Calibrate(m *lm.Model, ps []Problem, o Options) (*Calibration, error) {
 	return cal, nil
 }
 
-// meanActivation is the mean over the response's tokens of the residual
-// stream after layer l (the stream at the position that reads each
-// response token), with the sum of their norms.
-func meanActivation(m *lm.Model, prompt, resp []int32, l int) ([]float32, float64, error) {
+// meanActivations scores prompt+resp once and returns, for each of the
+// layers, the mean over the response's tokens of the residual stream after
+// it (the stream at the position that reads each response token), with
+// the sum of those rows' norms.
+func meanActivations(m *lm.Model, prompt, resp []int32, layers []int) ([][]float32, []float64, error) {
 	if len(resp) == 0 {
-		return nil, 0, fmt.Errorf("steer: empty response")
+		return nil, nil, fmt.Errorf("steer: empty response")
 	}
 	T := len(prompt) + len(resp)
 	b := &lm.Batch{Rows: 1, Len: T, Tokens: append(append([]int32(nil), prompt...), resp...), Mask: make([]float32, T), Temperature: 1}
 	if _, err := m.Score(b); err != nil {
-		return nil, 0, err
-	}
-	h, err := m.Residual(l)
-	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	d := m.Cfg.HiddenSize
-	mean := make([]float64, d)
-	var nsum float64
-	for t := len(prompt); t < T; t++ {
-		row := h[t*d : (t+1)*d]
-		for j, x := range row {
-			mean[j] += float64(x)
+	means, nsums := make([][]float32, len(layers)), make([]float64, len(layers))
+	for k, l := range layers {
+		h, err := m.Residual(l)
+		if err != nil {
+			return nil, nil, err
 		}
-		nsum += norm(row)
+		sum := make([]float64, d)
+		for t := len(prompt); t < T; t++ {
+			row := h[t*d : (t+1)*d]
+			for j, x := range row {
+				sum[j] += float64(x)
+			}
+			nsums[k] += norm(row)
+		}
+		means[k] = make([]float32, d)
+		for j := range sum {
+			means[k][j] = float32(sum[j] / float64(len(resp)))
+		}
 	}
-	out := make([]float32, d)
-	for j := range mean {
-		out[j] = float32(mean[j] / float64(len(resp)))
-	}
-	return out, nsum, nil
+	return means, nsums, nil
 }
 
 func norm(v []float32) float64 {
