@@ -66,7 +66,6 @@ func (s *srpo) beforeAdvantages(ru *runner, xs []sample, m map[string]any) error
 		groups = [][]int{all}
 	}
 	mixed := 0
-	need := false
 	for _, g := range groups {
 		var ok, bad bool
 		for _, i := range g {
@@ -74,15 +73,16 @@ func (s *srpo) beforeAdvantages(ru *runner, xs []sample, m map[string]any) error
 		}
 		if ok && bad {
 			mixed++
-			need = true
 		}
 	}
-	var emb [][]float64
-	if need {
-		var err error
-		if emb, err = s.embed(ru, xs); err != nil {
-			return err
-		}
+	m["srpo_mixed_groups"] = float64(mixed) / float64(len(groups))
+	m["srpo_fail_reward"] = 0.0
+	if mixed == 0 { // successes keep 1 and failures 0: nothing to embed
+		return nil
+	}
+	emb, err := s.embed(ru, xs)
+	if err != nil {
+		return err
 	}
 	var fail float64
 	nf := 0
@@ -90,13 +90,7 @@ func (s *srpo) beforeAdvantages(ru *runner, xs []sample, m map[string]any) error
 		succ := make([]bool, len(g))
 		ge := make([][]float64, len(g))
 		for k, i := range g {
-			succ[k] = xs[i].correct
-			if emb != nil {
-				ge[k] = emb[i]
-			}
-		}
-		if emb == nil {
-			continue
+			succ[k], ge[k] = xs[i].correct, emb[i]
 		}
 		for k, r := range s.c.Rewards(succ, ge) {
 			xs[g[k]].reward = r
@@ -106,8 +100,6 @@ func (s *srpo) beforeAdvantages(ru *runner, xs []sample, m map[string]any) error
 			}
 		}
 	}
-	m["srpo_mixed_groups"] = float64(mixed) / float64(len(groups))
-	m["srpo_fail_reward"] = 0.0
 	if nf > 0 {
 		m["srpo_fail_reward"] = fail / float64(nf)
 	}
