@@ -96,8 +96,9 @@ type Trace struct {
 // answerPrefix are steps (blank lines are not).
 func (c *RLSP) ParseTrace(text, answerPrefix string) Trace {
 	var t Trace
+	prefix := strings.TrimSpace(answerPrefix)
 	for _, line := range strings.Split(text, "\n") {
-		if strings.HasPrefix(line, strings.TrimSpace(answerPrefix)) && strings.TrimSpace(answerPrefix) != "" {
+		if prefix != "" && strings.HasPrefix(line, prefix) {
 			t.HasAnswer = true
 			break
 		}

@@ -242,9 +242,6 @@ func (t *Countdown) processTrace(items []cdItem, target *big.Rat, steps []string
 		}
 		out = append(out, s)
 	}
-	if len(out) > 0 && len(steps) == 0 { // a dead end, then the answer directly
-		out = append(out, BacktrackMarker)
-	}
 	if verify {
 		tg := target.RatString()
 		out = append(out, VerifyMarker+tg+"="+tg)
