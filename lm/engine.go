@@ -279,7 +279,9 @@ func (e *Engine) prefill(bs []int) {
 	for i, c := range ctx {
 		copy(tokens[i*Tp:], c)
 	}
+	e.m.ivRows = bs
 	e.m.forward(tokens, nil, len(bs), Tp, e.temp)
+	e.m.ivRows = nil
 	e.dec.fillCache(bs, ctx, Tp)
 	for i, b := range bs {
 		s := &e.slots[b]

@@ -220,6 +220,7 @@ func (dec *decoder) step(seqs []int, toks []int32, pos []int32, temp float32) {
 		copy(dec.x[:M*d], dec.mid[:M*d])
 		tensor.GemmRows(true, M, d, f, 1, dec.h, f, blk.Down.W, f, 1, dec.x, d)
 		m.steerRows(dec.x, M, l) // a no-op unless layer l is steered
+		m.intervene(dec.x, M, l, seqs, pos)
 	}
 	nn.RMSNormForward(dec.ln, dec.rstd, dec.x, m.Norm.W, M, d, eps)
 	tensor.GemmRows(true, M, V, d, 1/temp, dec.ln, d, m.Head.W, d, 0, dec.logits, V)

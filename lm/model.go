@@ -40,6 +40,9 @@ type Model struct {
 	params []*nn.Param
 	dec    *decoder // Generate's buffers and KV cache, reused across calls
 	steer  *Steering
+	iv     *Intervention
+	ivRows []int // the sequence of each prefill row (set by Engine.prefill)
+	ivSeq  []int // scratch: the sequence of each forward row
 }
 
 // New builds a model with the given shape and small random weights: normal
@@ -260,6 +263,7 @@ type gradients struct {
 	gate, up, h  []float32
 	logits       []float32 // [N, V]
 	valueIn      []float32 // [N, d] scratch for the value head
+	ivGrad       []float32 // [N, d] d loss / d the intervened residual (Intervention)
 }
 
 // ensure sizes the buffers for a B×T batch, reusing them when they are
@@ -297,7 +301,7 @@ func (m *Model) ensure(B, T int) {
 		resid: make([]float32, N*d), ln: make([]float32, N*d),
 		q: make([]float32, N*qw), k: make([]float32, N*kw), v: make([]float32, N*kw), att: make([]float32, N*qw),
 		dprobs: make([]float32, pr), gate: make([]float32, N*f), up: make([]float32, N*f), h: make([]float32, N*f),
-		logits: make([]float32, N*V), valueIn: make([]float32, N*d),
+		logits: make([]float32, N*V), valueIn: make([]float32, N*d), ivGrad: make([]float32, N*d),
 	}
 	if cfg.QKNorm {
 		m.grad.qpre, m.grad.kpre = make([]float32, N*qw), make([]float32, N*kw)

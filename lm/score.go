@@ -188,6 +188,9 @@ func (m *Model) forward(tokens, start []int32, B, T int, temp float32) {
 		if m.steer != nil && m.steer.Prompt {
 			m.steerRows(next, N, l)
 		}
+		if m.iv != nil && m.iv.Layer == l {
+			m.intervene(next, N, l, m.forwardRows(B, T), a.pos)
+		}
 	}
 	nn.RMSNormForward(a.lnf, a.rstdf, a.out, m.Norm.W, N, d, eps)
 	tensor.GemmRows(true, N, V, d, 1/temp, a.lnf, d, m.Head.W, d, 0, a.logits, V)
@@ -305,6 +308,9 @@ func (m *Model) backwardFromLogits(dValue []float32) {
 
 	var st []int32
 	for l := len(m.Layers) - 1; l >= 0; l-- {
+		if m.iv != nil && m.iv.Layer == l {
+			copy(g.ivGrad[:N*d], dres) // d loss / d the residual after block l
+		}
 		blk, la := m.Layers[l], &a.layers[l]
 		if a.start != nil {
 			st = a.start
