@@ -53,7 +53,13 @@ func TestNoisySolverErrs(t *testing.T) {
 			}
 			// Some arithmetic slips can cancel out (e.g. in a digit that is
 			// later discarded); most must not.
-			if frac := float64(wrong) / float64(len(ps)); frac < 0.8 {
+			// Two swapped moves of a grid walk often still enter the
+			// cells in order (RU and UR reach the same cell).
+			floor := 0.8
+			if tk.Name() == "gridwalk" && kind == "final" {
+				floor = 0.7
+			}
+			if frac := float64(wrong) / float64(len(ps)); frac < floor {
 				t.Errorf("%s: noise %s made only %.0f%% of solutions wrong", tk.Name(), kind, 100*frac)
 			}
 		}
