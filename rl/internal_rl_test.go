@@ -2,6 +2,7 @@ package rl
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -58,5 +59,75 @@ func TestInternalRLGaussians(t *testing.T) {
 	}
 	if got := SwitchSteps([]float64{0.1, 0.9, 0.5, 0.2, 0.51}, 0.5); !slices.Equal(got, []int{0, 1, 4}) {
 		t.Errorf("switch steps %v, want [0 1 4]", got)
+	}
+}
+
+// The metacontroller's Backward matches central finite differences of
+// L = Σ_t g_t · ê_t + R for every parameter tensor, along a random
+// direction.
+func TestMetacontrollerGradFiniteDifference(t *testing.T) {
+	const d, nz, rank, hidden, n = 6, 3, 2, 5, 7
+	r := rand.New(rand.NewPCG(1, 3))
+	mc, err := NewMetacontroller(d, nz, rank, hidden, n, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Larger weights than the initialisation, so every path matters.
+	for _, p := range mc.Params() {
+		p.InitNormal(r, 0.5)
+	}
+	e, g := make([]float32, n*d), make([]float32, n*d)
+	for i := range e {
+		e[i], g[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+	}
+	eps := make([]float64, n*nz)
+	for i := range eps {
+		eps[i] = r.NormFloat64()
+	}
+	out := make([]float32, n*d)
+	loss := func() float64 {
+		R, _ := mc.Forward(out, e, n, eps, 0.3, 0.2)
+		for i := range out {
+			R += float64(g[i]) * float64(out[i]-e[i])
+		}
+		return R
+	}
+	loss()
+	for _, p := range mc.Params() {
+		p.ZeroGrad()
+	}
+	mc.Backward(g)
+	for _, p := range mc.Params() {
+		dir := make([]float32, len(p.W))
+		var analytic float64
+		for i := range dir {
+			dir[i] = float32(r.NormFloat64())
+			analytic += float64(p.G[i] * dir[i])
+		}
+		w0 := append([]float32(nil), p.W...)
+		const h = 1e-3
+		for i := range p.W {
+			p.W[i] = w0[i] + h*dir[i]
+		}
+		up := loss()
+		for i := range p.W {
+			p.W[i] = w0[i] - h*dir[i]
+		}
+		down := loss()
+		copy(p.W, w0)
+		numeric := (up - down) / (2 * h)
+		if math.Abs(analytic-numeric) > 2e-3+1e-2*math.Abs(numeric) {
+			t.Errorf("%s: analytic %.5f, finite difference %.5f", p.Name, analytic, numeric)
+		}
+	}
+	// β_1 is 1 and the others lie in (0, 1).
+	_, beta := mc.Forward(out, e, n, eps, 0.3, 0.2)
+	if beta[0] != 1 {
+		t.Errorf("β_1 = %v, want 1", beta[0])
+	}
+	for _, b := range beta[1:] {
+		if !(b > 0 && b < 1) {
+			t.Errorf("β %v outside (0, 1)", b)
+		}
 	}
 }
