@@ -34,10 +34,14 @@ import (
 //	log N(z; μ, σ²) = −½ Σ_i ((z_i − μ_i)²/σ_i² + log σ_i² + log 2π).
 //
 // This file holds the algebra (Integrate, Controller, GaussianKL,
-// GaussianLogDensity, SwitchSteps). Not implemented yet: the hook that
-// adds U_t e_{t,l} to the residual stream inside lm's forward pass, the
-// grid-walk task, the discovery training and the internal-RL loop against
-// token-level GRPO.
+// GaussianLogDensity, SwitchSteps); internal_rl_metacontroller.go the
+// discovery network with its backward pass; lm.Intervention the hook that
+// edits the residual stream inside lm's forward passes and returns
+// d loss / d ê; task gridwalk the grid walk with the hidden order; and
+// scripts/recipes/gridwalk_grpo.yaml the token-level GRPO baseline. Not
+// implemented yet: the discovery training loop on expert walks, the
+// causal policy π_φ with the internal-RL loop, and the recipe that runs
+// them.
 
 // InternalRL holds the method's knobs (card D9).
 type InternalRL struct {
