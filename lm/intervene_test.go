@@ -30,14 +30,7 @@ func editBy(d int, dir []float32, scale float32) func(x []float32, seq []int, po
 func TestInterventionSamplingMatchesScoring(t *testing.T) {
 	m := genModel(t)
 	d := m.Cfg.HiddenSize
-	opt := SampleOptions{Temperature: 1, MaxNew: 20}
-	gen := func() *Generation {
-		g, err := m.Generate(prompts(), opt, rand.New(rand.NewPCG(3, 3)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return g
-	}
+	gen := func() *Generation { return sampleFixed(t, m) }
 	plain := gen()
 	if err := m.SetIntervention(&Intervention{Layer: 0, Edit: func([]float32, []int, []int32) {}}); err != nil {
 		t.Fatal(err)

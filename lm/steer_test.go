@@ -6,6 +6,17 @@ import (
 	"testing"
 )
 
+// sampleFixed samples prompts() at temperature 1, 20 new tokens, from a
+// fixed seed.
+func sampleFixed(t *testing.T, m *Model) *Generation {
+	t.Helper()
+	g, err := m.Generate(prompts(), SampleOptions{Temperature: 1, MaxNew: 20}, rand.New(rand.NewPCG(3, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
 func sameGeneration(a, b *Generation) bool {
 	for i := range a.Tokens {
 		if !slices.Equal(a.Tokens[i], b.Tokens[i]) || !slices.Equal(a.LogProbs[i], b.LogProbs[i]) {
@@ -22,14 +33,7 @@ func sameGeneration(a, b *Generation) bool {
 // residual after the layer is the unsteered one plus the vector exactly.
 func TestSteering(t *testing.T) {
 	m := genModel(t)
-	opt := SampleOptions{Temperature: 1, MaxNew: 20}
-	gen := func() *Generation {
-		g, err := m.Generate(prompts(), opt, rand.New(rand.NewPCG(3, 3)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return g
-	}
+	gen := func() *Generation { return sampleFixed(t, m) }
 	plain := gen()
 	d := m.Cfg.HiddenSize
 	for _, prompt := range []bool{false, true} {
