@@ -143,6 +143,7 @@ Start with 'autodidact recipes' to see the built-in recipes, then
 		newServeCmd(),
 		newAnalyzeCmd(),
 		newSteerCmd(),
+		newInternalRLCmd(),
 		newVersionCmd(),
 	)
 	root.SetHelpCommand(newHelpCmd(root))
