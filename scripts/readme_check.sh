@@ -43,6 +43,7 @@ subs=$(cat <<'EOF'
 ^go install github\.com/autodidact-rl/autodidact/cmd/autodidact@latest$	SKIP (the binary built from this checkout is on PATH)
 ^(autodidact run( [a-z_]+)?( --set [^ ]+| --seed [0-9]+)*)$	\1 --smoke
 ^autodidact steer .*$	SKIP (steering needs a trained single-turn run whose right answers differ in length; TestSteerCommand trains one)
+^autodidact internal-rl .*$	SKIP (needs a gridwalk run pretrained on expert walks; scripts/analysis_3_internal_rl.sh makes them)
 runs/[0-9]{8}-[0-9]{6}-([a-z_]+)	$(latest_run \1)
 runs/<dir>	$(latest_run)
 (autodidact show .*) --step [0-9]+	\1
