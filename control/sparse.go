@@ -32,15 +32,15 @@ func (s SparseSuccess) Step(a []float64) env.Step {
 	return st
 }
 
-// sparseEnvs are the sparse-success environments control registers: the
-// name and the route length of the Driving task they wrap.
+// sparseEnvs are the sparse-success environments control registers, by
+// the Driving task they wrap: DrivingSparse-v0 is Driving-v0's route (80
+// m, four obstacles), which a policy from scratch never completes;
+// DrivingSparseShort-v0 (CHOICE, for the SRPO study) is a 20 m route
+// without obstacles, which a uniform-random-mean Gaussian policy (mean 0,
+// std 1, PPO's initial one) completes in about 18% of its episodes.
 var sparseEnvs = map[string]env.Driving{
 	"DrivingSparse-v0":      {},
-	"DrivingSparseShort-v0": {Segments: 12},
-	"DrivingSparseN9-v0": {Segments: 9, NoObstacles: true},
-	"DrivingSparseN10-v0": {Segments: 10, NoObstacles: true},
-	"DrivingSparseN16-v0": {Segments: 16, NoObstacles: true},
-	"DrivingSparseN24-v0": {Segments: 24, NoObstacles: true},
+	"DrivingSparseShort-v0": {Segments: 10, NoObstacles: true},
 }
 
 func init() {
