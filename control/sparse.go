@@ -2,7 +2,8 @@ package control
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/autodidact-rl/autodidact/control/env"
 )
@@ -59,14 +60,7 @@ func IsSparse(envName string) bool {
 }
 
 // SparseEnvs lists the sparse-success environments.
-func SparseEnvs() []string {
-	var names []string
-	for n := range sparseEnvs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func SparseEnvs() []string { return slices.Sorted(maps.Keys(sparseEnvs)) }
 
 // checkSparse is the error for a method that needs a sparse-success
 // environment.
