@@ -11,6 +11,7 @@ import (
 	"github.com/autodidact-rl/autodidact/control/env"
 	"github.com/autodidact-rl/autodidact/nn"
 	"github.com/autodidact-rl/autodidact/optim"
+	"github.com/autodidact-rl/autodidact/rl"
 	"github.com/autodidact-rl/autodidact/tensor"
 )
 
@@ -46,6 +47,10 @@ type PPOConfig struct {
 	NormReward bool `json:"norm_reward"`
 	// CheckpointEvery is the period of state.gob in updates (0: none).
 	CheckpointEvery int `json:"checkpoint_every"`
+	// SRPO, when set, replaces each failed episode's return by SRPO's
+	// progress reward before the advantages (control/srpo.go); it needs a
+	// sparse-success environment (SparseEnvs).
+	SRPO *rl.SRPO `json:"srpo,omitempty"`
 }
 
 // DefaultPPO returns CleanRL's ppo.py settings for env.
@@ -123,7 +128,8 @@ func (p *Policy) Evaluate(envName string, episodes int, seed uint64) ([]float64,
 //	L = -mean min(rho A, clip(rho, 1-c, 1+c) A) + vf * 0.5 mean max((V-R)^2, (V_old + clip(V-V_old, -c, c) - R)^2) - ent * mean H
 //
 // Truncated episodes bootstrap: their last reward gets gamma * V(final obs).
-// log receives progress lines; metrics receives one map per update.
+// An EpisodeShaper (cfg.SRPO) may rewrite the returns of the rollout's
+// finished episodes before GAE. log receives progress lines; metrics receives one map per update.
 func TrainPPO(cfg PPOConfig, log io.Writer, metrics func(map[string]any)) (*Policy, error) {
 	return trainPPO(cfg, log, metrics, nil)
 }
@@ -134,6 +140,14 @@ func trainPPO(cfg PPOConfig, log io.Writer, metrics func(map[string]any), ck *ck
 		return nil, err
 	}
 	vec.Record = ck != nil
+	shaper, err := episodeShaper(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if shaper != nil && cfg.NormReward {
+		return nil, fmt.Errorf("ppo: episode shaping (srpo) and norm_reward do not combine (the shaped returns are unscaled)")
+	}
+	var eps *episodeLog // each copy's current episode, kept for the shaper
 	os, as := vec.Envs[0].ObservationSpace(), vec.Envs[0].ActionSpace()
 	pcg := rand.NewPCG(cfg.Seed, 0x70706f)
 	r := rand.New(pcg)
@@ -242,9 +256,17 @@ func trainPPO(cfg PPOConfig, log io.Writer, metrics func(map[string]any), ck *ck
 		}
 		recent, first = st.Recent, st.Step
 		cur = obsFlat(vec.Obs, false)
+		if shaper != nil {
+			if eps, err = replayEpisodeLog(cfg.Env, *st.Vec); err != nil {
+				return nil, fmt.Errorf("checkpoint: %w", err)
+			}
+		}
 	} else {
 		vec.Reset()
 		cur = obsFlat(vec.Obs, true)
+		if shaper != nil {
+			eps = newEpisodeLog(vec)
+		}
 	}
 	for u := first; u < updates; u++ {
 		lr := cfg.LR
@@ -288,9 +310,18 @@ func trainPPO(cfg PPOConfig, log io.Writer, metrics func(map[string]any), ck *ck
 					rewBuf[k] += cfg.Gamma * float64(v[0])
 				}
 			}
+			if eps != nil {
+				eps.step(vec, t*N)
+			}
 		}
 		for _, ep := range vec.Drain() {
 			recent = append(recent, ep.Return)
+		}
+		var shaped map[string]float64
+		if shaper != nil {
+			if shaped, err = eps.shape(shaper, rewBuf); err != nil {
+				return nil, fmt.Errorf("ppo update %d: %w", u+1, err)
+			}
 		}
 		// GAE.
 		next := critic.Forward(cur, N)
@@ -397,8 +428,12 @@ func trainPPO(cfg PPOConfig, log io.Writer, metrics func(map[string]any), ck *ck
 		}
 		mean := meanLast(recent, 20)
 		if metrics != nil {
-			metrics(map[string]any{"update": u + 1, "env_steps": (u + 1) * B, "episode_return": mean, "policy_loss": pgSum / float64(nUpd),
-				"value_loss": vSum / float64(nUpd), "entropy": entSum / float64(nUpd), "clip_frac": clipFrac / float64(nUpd*mb), "approx_kl": kl / float64(nUpd*mb), "lr": lr})
+			m := map[string]any{"update": u + 1, "env_steps": (u + 1) * B, "episode_return": mean, "policy_loss": pgSum / float64(nUpd),
+				"value_loss": vSum / float64(nUpd), "entropy": entSum / float64(nUpd), "clip_frac": clipFrac / float64(nUpd*mb), "approx_kl": kl / float64(nUpd*mb), "lr": lr}
+			for k, v := range shaped {
+				m[k] = v
+			}
+			metrics(m)
 		}
 		if log != nil && ((u+1)%10 == 0 || u+1 == updates) {
 			fmt.Fprintf(log, "ppo %s update %d/%d  steps %d  return(last 20) %.1f\n", cfg.Env, u+1, updates, (u+1)*B, mean)

@@ -78,7 +78,9 @@ type controlTrainOptions struct {
 }
 
 // controlAlgos are the algorithms of `control train`.
-var controlAlgos = append(append([]string{"ppo", "sac"}, control.BaselineAlgos...), control.FineTuneAlgos...)
+// ppo_srpo is PPO with SRPO's progress reward for failed episodes
+// (control/srpo.go), on a sparse-success environment.
+var controlAlgos = append(append([]string{"ppo", "ppo_srpo", "sac"}, control.BaselineAlgos...), control.FineTuneAlgos...)
 
 // newControlTrainCmd is `control train --algo ppo --env NAME --seed N
 // --steps N [--out DIR]`.
@@ -98,7 +100,7 @@ func newControlTrainCmd() *cobra.Command {
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&o.algo, "algo", "ppo", "algorithm: "+strings.Join(controlAlgos, ", ")+" (td3bc, iql and cql learn offline from --dataset)")
+	f.StringVar(&o.algo, "algo", "ppo", "algorithm: "+strings.Join(controlAlgos, ", ")+" (td3bc, iql and cql learn offline from --dataset; ppo_srpo needs a sparse-success env: "+strings.Join(control.SparseEnvs(), ", ")+")")
 	f.StringVar(&o.dataset, "dataset", "", "offline dataset (autodidact control dataset) for td3bc, iql, cql")
 	f.StringVar(&o.expert, "expert-dataset", "", "recoil: the expert demonstrations (the --dataset is the suboptimal data)")
 	f.StringArrayVar(&o.set, "set", nil, "a config override by JSON name (see the run's config.json), repeatable: --set beta=5 --set hidden=[32,32]")
@@ -133,7 +135,7 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 	if o.ckptEvery < 0 {
 		return fmt.Errorf("%s: --checkpoint-every %d: want 0 (default) or more", cmd, o.ckptEvery)
 	}
-	if (o.normObs || o.normReward) && o.algo != "ppo" && o.resume == "" {
+	if (o.normObs || o.normReward) && o.algo != "ppo" && o.algo != "ppo_srpo" && o.resume == "" {
 		return fmt.Errorf("%s: --norm-obs and --norm-reward are for ppo, not %s", cmd, o.algo)
 	}
 	if o.resume != "" {
@@ -178,9 +180,13 @@ func controlTrain(o controlTrainOptions, stdout io.Writer) error {
 	}
 	var s *control.Summary
 	switch o.algo {
-	case "ppo":
+	case "ppo", "ppo_srpo":
 		cfg := control.DefaultPPO(o.env)
 		cfg.Seed = o.seed
+		if o.algo == "ppo_srpo" {
+			srpo := control.DefaultSRPO()
+			cfg.SRPO = &srpo
+		}
 		if o.smoke {
 			cfg.Steps = 2048
 		}

@@ -95,6 +95,11 @@ type Driving struct {
 	Infracted string  // "", "off_road" or "collision" after a terminating step
 	// CaRL, when set, replaces the simple reward by CaRL's (CaRLReward).
 	CaRL *CaRLReward
+	// Segments is the route's number of segments (0: RouteSegments); a
+	// shorter route is an easier task (fewer bends and obstacles).
+	Segments int
+	// NoObstacles drops the obstacles (an easier task).
+	NoObstacles bool
 	// CaRL state: steps since the last TTC violation (-1: none yet) and
 	// consecutive steps off the lane centre.
 	sinceTTC, offCentre int
@@ -127,6 +132,12 @@ func (*Driving) ActionSpace() Space {
 }
 func (*Driving) MaxEpisodeSteps() int { return 400 }
 
+// Succeeded reports whether the episode ended by reaching the end of the
+// route without an infraction (the terminal success).
+func (d *Driving) Succeeded() bool {
+	return d.Infracted == "" && len(d.cum) > 0 && d.progress >= d.cum[len(d.cum)-1]-0.5
+}
+
 // RouteCompletion is the fraction of the route driven (in [0, 1]).
 func (d *Driving) RouteCompletion() float64 { return d.progress / d.cum[len(d.cum)-1] }
 
@@ -137,12 +148,16 @@ func (d *Driving) Reset(seed uint64) []float32 {
 	x, y, h := 0.0, 0.0, 0.0
 	d.route = append(d.route, [2]float64{x, y})
 	d.cum = append(d.cum, 0)
-	for i := 0; i < RouteSegments; i++ {
+	segs := d.Segments
+	if segs <= 0 {
+		segs = RouteSegments
+	}
+	for i := 0; i < segs; i++ {
 		h += uniform(r, -0.25, 0.25)
 		x, y = x+drvSegLen*math.Cos(h), y+drvSegLen*math.Sin(h)
 		d.route = append(d.route, [2]float64{x, y})
 		d.cum = append(d.cum, d.cum[i]+drvSegLen)
-		if (i+1)%8 == 0 && i+1 < RouteSegments {
+		if (i+1)%8 == 0 && i+1 < segs && !d.NoObstacles {
 			side := 1.0
 			if ((i+1)/8)%2 == 0 {
 				side = -1

@@ -55,6 +55,17 @@ func Names() []string {
 	return names
 }
 
+// Register adds an environment under name (an error if the name is taken);
+// packages that wrap environments (control's sparse-success variants)
+// register theirs at init.
+func Register(name string, f func() Env) error {
+	if _, dup := registry[name]; dup {
+		return fmt.Errorf("environment %q is already registered", name)
+	}
+	registry[name] = f
+	return nil
+}
+
 // Make builds an environment by its Gymnasium id, wrapped in its time limit.
 func Make(name string) (Env, error) {
 	f, ok := registry[name]
