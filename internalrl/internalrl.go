@@ -130,7 +130,7 @@ func New(m *lm.Model, o Options) (*Controller, error) {
 type DiscoveryStep struct {
 	Step     int     `json:"step"`
 	NLL      float64 `json:"nll"`       // per answer token
-	KL       float64 `json:"kl"`        // R per position (α β KL + γ β / n)
+	Reg      float64 `json:"reg"`       // R per position (α β KL + γ β / n)
 	MeanBeta float64 `json:"mean_beta"` // over positions after the first
 }
 
@@ -168,10 +168,9 @@ func (c *Controller) Discover(m *lm.Model, seqs []Sequence) ([]DiscoveryStep, er
 			var beta []float64
 			err := m.SetIntervention(&lm.Intervention{Layer: o.Layer, Edit: func(x []float32, _ []int, _ []int32) {
 				rows := x[lo*d : hi*d]
-				e := append([]float32(nil), rows...)
 				// R is averaged over the batch like the NLL (dlp below).
 				B := float64(o.DiscoverBatch)
-				reg, beta = c.MC.Forward(rows, e, n, eps, o.KLAlpha/B, o.SwitchPenalty/B)
+				reg, beta = c.MC.Forward(rows, rows, n, eps, o.KLAlpha/B, o.SwitchPenalty/B)
 			}})
 			if err != nil {
 				return nil, err
@@ -200,7 +199,7 @@ func (c *Controller) Discover(m *lm.Model, seqs []Sequence) ([]DiscoveryStep, er
 				return nil, err
 			}
 			c.MC.Backward(g[lo*d : hi*d])
-			st.KL += reg * float64(o.DiscoverBatch)
+			st.Reg += reg * float64(o.DiscoverBatch)
 			positions += float64(n)
 			for _, bt := range beta[1:] {
 				st.MeanBeta += bt
@@ -209,7 +208,7 @@ func (c *Controller) Discover(m *lm.Model, seqs []Sequence) ([]DiscoveryStep, er
 		}
 		opt.Step(o.DiscoverLR)
 		st.NLL /= tokens
-		st.KL /= positions
+		st.Reg /= positions
 		if betaN > 0 {
 			st.MeanBeta /= betaN
 		}
@@ -257,8 +256,8 @@ func (c *Controller) Rollout(m *lm.Model, prompts [][]int32, tokRng, zRng *rand.
 				continue
 			}
 			b, row := seq[i], x[i*d:(i+1)*d]
-			e := append([]float32(nil), row...)
-			if z[b] == nil || c.MC.Switch(e, z[b], nil) > o.SwitchThreshold {
+			if z[b] == nil || c.MC.Switch(row, z[b], nil) > o.SwitchThreshold {
+				e := append([]float32(nil), row...) // kept for the update
 				mu := c.Policy.Forward(e, 1)
 				zz := make([]float64, nz)
 				for k := range zz {
@@ -267,7 +266,7 @@ func (c *Controller) Rollout(m *lm.Model, prompts [][]int32, tokRng, zRng *rand.
 				z[b] = zz
 				ds = append(ds, decision{seq: b, e: e, z: zz, logp: c.policyLogp(mu, zz)})
 			}
-			c.MC.Apply(row, e, z[b], nil, nil)
+			c.MC.Apply(row, row, z[b], nil, nil)
 		}
 	}
 	if err := m.SetIntervention(&lm.Intervention{Layer: o.Layer, Edit: edit}); err != nil {

@@ -107,7 +107,8 @@ func (mc *Metacontroller) Switch(e []float32, zprev []float64, h []float64) floa
 	return 1 / (1 + math.Exp(-(logit + float64(mc.B2.W[0]))))
 }
 
-// Apply writes ê = e + Σ_k z_k (B_k A_k e + c_k) into out (which may be e),
+// Apply writes ê = e + Σ_k z_k (B_k A_k e + c_k) into out (which may be e:
+// the edit is computed before out is written),
 // keeping u_k = A_k e and v_k = B_k u_k + c_k in u [n_z·r] and v [n_z·d]
 // when non-nil.
 func (mc *Metacontroller) Apply(out, e []float32, z []float64, u, v []float64) {
@@ -141,12 +142,14 @@ func (mc *Metacontroller) Apply(out, e []float32, z []float64, u, v []float64) {
 }
 
 // Forward runs the discovery pass over n rows e [n, d] with the noise eps
-// [n, n_z], writes ê into out [n, d] and returns R (α = klAlpha, γ =
+// [n, n_z], writes ê into out [n, d] (which may be e: Forward reads its
+// own copy) and returns R (α = klAlpha, γ =
 // switchPenalty) and the switch values β.
 func (mc *Metacontroller) Forward(out, e []float32, n int, eps []float64, klAlpha, switchPenalty float64) (float64, []float64) {
 	d, nz, r := mc.D, mc.NZ, mc.Rank
 	mc.n, mc.alpha, mc.gamma = n, klAlpha, switchPenalty
 	mc.e = append(mc.e[:0], e[:n*d]...)
+	e = mc.e
 	mc.eps = append(mc.eps[:0], eps[:n*nz]...)
 	grow := func(s []float64, m int) []float64 {
 		if cap(s) < m {

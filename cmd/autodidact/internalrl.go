@@ -25,7 +25,7 @@ type internalRLOpts struct {
 
 // newInternalRLCmd is `autodidact internal-rl RUN`.
 func newInternalRLCmd() *cobra.Command {
-	io := internalRLOpts{o: internalrl.DefaultOptions()}
+	opts := internalRLOpts{o: internalrl.DefaultOptions()}
 	c := &cobra.Command{
 		Use:   "internal-rl RUN [flags]",
 		Short: "Internal RL: discover a metacontroller on the frozen model's residual stream, then RL over its latent codes (card D9)",
@@ -43,31 +43,31 @@ the run's evaluation problems (--test of them, --samples rollouts each).
 Character-tokenizer, single-turn runs only.`,
 		Args: rangeArgs(1, 1, "takes one run directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runInternalRL(cmd.OutOrStdout(), args[0], io)
+			return runInternalRL(cmd.OutOrStdout(), args[0], opts)
 		},
 	}
 	f := c.Flags()
-	f.IntVar(&io.layer, "layer", -1, "control layer (0-based; -1: the middle, (layers-1)/2)")
-	f.IntVar(&io.o.NZ, "n-z", io.o.NZ, "latent code size")
-	f.IntVar(&io.o.Rank, "rank", io.o.Rank, "controller rank")
-	f.IntVar(&io.o.Hidden, "hidden", io.o.Hidden, "hidden width of the encoder, switch and policy")
-	f.Float64Var(&io.o.KLAlpha, "kl-alpha", io.o.KLAlpha, "weight of the beta-weighted KL to N(0, I)")
-	f.Float64Var(&io.o.SwitchPenalty, "switch-penalty", io.o.SwitchPenalty, "weight of the mean switch rate")
-	f.IntVar(&io.o.DiscoverSteps, "discover-steps", io.o.DiscoverSteps, "discovery Adam steps")
-	f.IntVar(&io.o.DiscoverBatch, "discover-batch", io.o.DiscoverBatch, "sequences per discovery step")
-	f.Float64Var(&io.o.DiscoverLR, "discover-lr", io.o.DiscoverLR, "discovery learning rate")
-	f.Float64Var(&io.o.SwitchThreshold, "switch-threshold", io.o.SwitchThreshold, "beta above which a new code is drawn")
-	f.IntVar(&io.o.RLSteps, "rl-steps", io.o.RLSteps, "internal-RL iterations")
-	f.IntVar(&io.o.Prompts, "prompts", io.o.Prompts, "prompts per iteration")
-	f.IntVar(&io.o.Group, "group", io.o.Group, "rollouts per prompt")
-	f.IntVar(&io.o.Epochs, "epochs", io.o.Epochs, "passes over an iteration's decisions")
-	f.Float64Var(&io.o.RLLR, "rl-lr", io.o.RLLR, "policy learning rate")
-	f.Uint64Var(&io.o.Seed, "seed", io.o.Seed, "seed")
-	f.IntVar(&io.seqs, "seqs", 2000, "discovery sequences (training split)")
-	f.IntVar(&io.test, "test", 100, "held-out problems")
-	f.IntVar(&io.samples, "samples", 8, "rollouts per held-out problem")
-	f.StringVar(&io.checkpoint, "checkpoint", "", "model directory instead of the run's latest checkpoint")
-	f.BoolVar(&io.asJSON, "json", false, "write JSON")
+	f.IntVar(&opts.layer, "layer", -1, "control layer (0-based; -1: the middle, (layers-1)/2)")
+	f.IntVar(&opts.o.NZ, "n-z", opts.o.NZ, "latent code size")
+	f.IntVar(&opts.o.Rank, "rank", opts.o.Rank, "controller rank")
+	f.IntVar(&opts.o.Hidden, "hidden", opts.o.Hidden, "hidden width of the encoder, switch and policy")
+	f.Float64Var(&opts.o.KLAlpha, "kl-alpha", opts.o.KLAlpha, "weight of the beta-weighted KL to N(0, I)")
+	f.Float64Var(&opts.o.SwitchPenalty, "switch-penalty", opts.o.SwitchPenalty, "weight of the mean switch rate")
+	f.IntVar(&opts.o.DiscoverSteps, "discover-steps", opts.o.DiscoverSteps, "discovery Adam steps")
+	f.IntVar(&opts.o.DiscoverBatch, "discover-batch", opts.o.DiscoverBatch, "sequences per discovery step")
+	f.Float64Var(&opts.o.DiscoverLR, "discover-lr", opts.o.DiscoverLR, "discovery learning rate")
+	f.Float64Var(&opts.o.SwitchThreshold, "switch-threshold", opts.o.SwitchThreshold, "beta above which a new code is drawn")
+	f.IntVar(&opts.o.RLSteps, "rl-steps", opts.o.RLSteps, "internal-RL iterations")
+	f.IntVar(&opts.o.Prompts, "prompts", opts.o.Prompts, "prompts per iteration")
+	f.IntVar(&opts.o.Group, "group", opts.o.Group, "rollouts per prompt")
+	f.IntVar(&opts.o.Epochs, "epochs", opts.o.Epochs, "passes over an iteration's decisions")
+	f.Float64Var(&opts.o.RLLR, "rl-lr", opts.o.RLLR, "policy learning rate")
+	f.Uint64Var(&opts.o.Seed, "seed", opts.o.Seed, "seed")
+	f.IntVar(&opts.seqs, "seqs", 2000, "discovery sequences (training split)")
+	f.IntVar(&opts.test, "test", 100, "held-out problems")
+	f.IntVar(&opts.samples, "samples", 8, "rollouts per held-out problem")
+	f.StringVar(&opts.checkpoint, "checkpoint", "", "model directory instead of the run's latest checkpoint")
+	f.BoolVar(&opts.asJSON, "json", false, "write JSON")
 	return c
 }
 
@@ -183,7 +183,7 @@ func runInternalRL(w io.Writer, dir string, o internalRLOpts) error {
 	if n := len(rep.Discovery); n > 0 {
 		a, b := rep.Discovery[0], rep.Discovery[n-1]
 		fmt.Fprintf(w, "discovery (layer %d): nll/token %.4f -> %.4f, R/position %.4f -> %.4f, mean beta %.3f -> %.3f\n",
-			o.o.Layer, a.NLL, b.NLL, a.KL, b.KL, a.MeanBeta, b.MeanBeta)
+			o.o.Layer, a.NLL, b.NLL, a.Reg, b.Reg, a.MeanBeta, b.MeanBeta)
 	}
 	for _, s := range rep.RL {
 		if s.Step == 1 || s.Step%10 == 0 || s.Step == len(rep.RL) {
